@@ -1,0 +1,29 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from './config/app-config';
+
+/** Everything `main.ts` does to the app besides listening, shared with the e2e tests. */
+export function configureApp(app: NestExpressApplication): AppConfig {
+  const config = app.get(AppConfig);
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  app.setGlobalPrefix('api');
+  app.enableCors({ origin: config.http.corsOrigins, credentials: false });
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Hermes Chat Gateway')
+      .setDescription(
+        'Sessions and transcripts of the chat gateway. Live runs use the Socket.IO namespace `/chat-run` (see the README).',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  return config;
+}

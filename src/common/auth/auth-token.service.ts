@@ -1,0 +1,70 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AppConfig } from '../../config/app-config';
+
+/**
+ * Owns the shared secret that REST clients and sockets present, and the one check of it.
+ * Without AUTH_TOKEN, a random token is generated on first start and kept (mode 0600) in
+ * DATA_DIR so that it survives restarts.
+ */
+@Injectable()
+export class AuthTokenService implements OnModuleInit {
+  private readonly logger = new Logger(AuthTokenService.name);
+  private digest: Buffer | undefined;
+
+  constructor(private readonly config: AppConfig) {}
+
+  get disabled(): boolean {
+    return this.config.auth.disabled;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.disabled) {
+      this.logger.warn(
+        '!!! AUTH_DISABLED is set: every REST route and socket is open to anyone who can reach this server !!!',
+      );
+      return;
+    }
+    const token = this.config.auth.token ?? (await this.loadOrCreateTokenFile());
+    this.digest = sha256(token);
+  }
+
+  /** Constant-time comparison; `true` for any value when auth is disabled. */
+  verify(candidate: string | undefined | null): boolean {
+    if (this.disabled) return true;
+    if (!this.digest || typeof candidate !== 'string' || candidate.length === 0) return false;
+    // Hashing first gives equal-length buffers, so the comparison leaks nothing about length.
+    return timingSafeEqual(sha256(candidate), this.digest);
+  }
+
+  /** Extracts the token of an `Authorization: Bearer <token>` header value. */
+  static bearer(header: string | undefined): string | undefined {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    return match?.[1];
+  }
+
+  private async loadOrCreateTokenFile(): Promise<string> {
+    const file = this.config.auth.tokenFile;
+    try {
+      const stored = (await readFile(file, 'utf8')).trim();
+      if (stored.length > 0) {
+        this.logger.log(`Using the auth token stored in ${file}`);
+        return stored;
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const token = randomBytes(32).toString('base64url');
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    this.logger.warn(`AUTH_TOKEN is not set: generated a token and stored it in ${file}`);
+    return token;
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}

@@ -1,0 +1,72 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { AppError, ErrorCode } from './app-error';
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode | string;
+  message: string;
+  errorId?: string;
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode | string>> = {
+  [HttpStatus.BAD_REQUEST]: 'invalid_payload',
+  [HttpStatus.UNAUTHORIZED]: 'unauthorized',
+  [HttpStatus.NOT_FOUND]: 'not_found',
+  [HttpStatus.CONFLICT]: 'conflict',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'payload_too_large',
+  [HttpStatus.METHOD_NOT_ALLOWED]: 'method_not_allowed',
+};
+
+/**
+ * The one place where REST errors become JSON. Expected errors keep their code; anything
+ * unexpected is logged with an id and answered as a bare 500 without internals.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (!response.headersSent) response.status(body.statusCode).json(body);
+    else response.end();
+  }
+
+  toBody(exception: unknown): ErrorBody {
+    if (exception instanceof AppError) {
+      return { statusCode: exception.status, code: exception.code, message: exception.message };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) {
+        return {
+          statusCode: status,
+          code: CODE_BY_STATUS[status] ?? 'http_error',
+          message: messageOf(exception),
+        };
+      }
+    }
+    const errorId = randomUUID();
+    this.logger.error(
+      { errorId, err: exception },
+      `Unexpected error ${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
+    );
+    return {
+      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+      code: 'internal_error',
+      message: `Internal server error (id ${errorId})`,
+      errorId,
+    };
+  }
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}

@@ -1,0 +1,119 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { get_encoding, Tiktoken, TiktokenEncoding } from 'tiktoken';
+import { Worker } from 'node:worker_threads';
+
+/** Inputs above this many UTF-16 units are tokenised on a worker thread (≈2 ms inline). */
+const INLINE_LIMIT = 16 * 1024;
+
+/** Newer OpenAI families use o200k; everything else gets cl100k, a fair proxy for most models. */
+export function encodingForModel(model: string | undefined | null): TiktokenEncoding {
+  return /(gpt-4o|gpt-4\.1|gpt-5|chatgpt|^o\d)/i.test(model ?? '') ? 'o200k_base' : 'cl100k_base';
+}
+
+/** Used when an encoder cannot take the text: about four bytes of UTF-8 per token. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / 4);
+}
+
+// The worker is plain JavaScript so that it runs the same from ts-node, jest and dist/.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { get_encoding } = require('tiktoken');
+const encoders = new Map();
+parentPort.on('message', ({ id, text, encoding }) => {
+  try {
+    let enc = encoders.get(encoding);
+    if (!enc) { enc = get_encoding(encoding); encoders.set(encoding, enc); }
+    parentPort.postMessage({ id, count: enc.encode_ordinary(text).length });
+  } catch (error) {
+    parentPort.postMessage({ id, error: String(error) });
+  }
+});
+`;
+
+interface WorkerReply {
+  id: number;
+  count?: number;
+  error?: string;
+}
+
+/**
+ * Counts tokens with tiktoken. Each message is counted once, when it is stored; context
+ * estimates add up stored counts. Long texts go to a worker thread so that a 500 KB input
+ * never stalls the event loop for the other sessions.
+ */
+@Injectable()
+export class TokenCounter implements OnModuleDestroy {
+  private readonly logger = new Logger(TokenCounter.name);
+  private readonly encoders = new Map<TiktokenEncoding, Tiktoken>();
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<number, (reply: WorkerReply) => void>();
+
+  async count(text: string, model?: string | null): Promise<number> {
+    if (text.length === 0) return 0;
+    const encoding = encodingForModel(model);
+    if (text.length <= INLINE_LIMIT) return this.countInline(text, encoding);
+    const reply = await this.countOnWorker(text, encoding);
+    if (reply.count !== undefined) return reply.count;
+    this.logger.warn(`Tokeniser failed (${reply.error}); using the byte estimate`);
+    return estimateTokens(text);
+  }
+
+  /** Synchronous count for short texts already known to be small (hot paths, tests). */
+  countInline(text: string, encoding: TiktokenEncoding = 'cl100k_base'): number {
+    try {
+      return this.encoder(encoding).encode_ordinary(text).length;
+    } catch (error) {
+      this.logger.warn(`Tokeniser failed (${String(error)}); using the byte estimate`);
+      return estimateTokens(text);
+    }
+  }
+
+  onModuleDestroy(): void {
+    for (const encoder of this.encoders.values()) encoder.free();
+    this.encoders.clear();
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private encoder(encoding: TiktokenEncoding): Tiktoken {
+    let encoder = this.encoders.get(encoding);
+    if (!encoder) {
+      encoder = get_encoding(encoding);
+      this.encoders.set(encoding, encoder);
+    }
+    return encoder;
+  }
+
+  private countOnWorker(text: string, encoding: TiktokenEncoding): Promise<WorkerReply> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      worker.postMessage({ id, text, encoding });
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      this.pending.get(reply.id)?.(reply);
+      this.pending.delete(reply.id);
+    });
+    worker.on('error', (error) => this.failPending(String(error)));
+    worker.on('exit', () => {
+      this.failPending('tokeniser worker exited');
+      if (this.worker === worker) this.worker = undefined;
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private failPending(error: string): void {
+    for (const [id, resolve] of this.pending) resolve({ id, error });
+    this.pending.clear();
+  }
+}

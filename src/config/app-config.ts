@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { isAbsolute, join, resolve } from 'node:path';
+import { EnvironmentVariables, LogLevel } from './environment';
+import { VALIDATED_ENV_KEY } from './validate-environment';
+
+export interface HttpSettings {
+  port: number;
+  host: string;
+  /** `true` reflects any origin; an empty list allows none (same-origin only). */
+  corsOrigins: string[] | true;
+}
+
+export type DatabaseSettings =
+  | { type: 'sqlite'; path: string }
+  | { type: 'postgres'; url: string; schema?: string };
+
+export interface AuthSettings {
+  disabled: boolean;
+  /** Unset: a token is generated and kept in {@link tokenFile}. */
+  token?: string;
+  tokenFile: string;
+}
+
+export interface HermesDefaults {
+  url: string;
+  apiKey?: string;
+  profilesFile?: string;
+  model?: string;
+  contextLength: number;
+  home?: string;
+  requestTimeoutMs: number;
+  streamIdleTimeoutMs: number;
+}
+
+export interface ChatRunSettings {
+  maxInputBytes: number;
+  abortGraceMs: number;
+  compressionThreshold: number;
+}
+
+/**
+ * Typed, read-only view of the validated environment, one section per concern.
+ * Inject this instead of `ConfigService` so that names and types live in one place.
+ */
+@Injectable()
+export class AppConfig {
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly http: HttpSettings;
+  readonly database: DatabaseSettings;
+  readonly auth: AuthSettings;
+  readonly hermes: HermesDefaults;
+  readonly chatRun: ChatRunSettings;
+
+  constructor(config: ConfigService<{ [VALIDATED_ENV_KEY]: EnvironmentVariables }, true>) {
+    const validated = config.get(VALIDATED_ENV_KEY, { infer: true });
+    const env = <K extends keyof EnvironmentVariables>(key: K): EnvironmentVariables[K] =>
+      validated[key];
+
+    this.dataDir = resolve(env('DATA_DIR'));
+    this.logLevel = env('LOG_LEVEL');
+    this.http = {
+      port: env('PORT'),
+      host: env('HOST'),
+      corsOrigins: parseOrigins(env('CORS_ORIGINS')),
+    };
+    this.database = parseDatabase(env('DATABASE_URL'), env('DATABASE_SCHEMA'), this.dataDir);
+    this.auth = {
+      disabled: ['true', '1'].includes((env('AUTH_DISABLED') ?? '').trim().toLowerCase()),
+      token: env('AUTH_TOKEN'),
+      tokenFile: join(this.dataDir, 'auth-token'),
+    };
+    this.hermes = {
+      url: env('HERMES_URL'),
+      apiKey: env('HERMES_API_KEY'),
+      profilesFile: env('HERMES_PROFILES_FILE'),
+      model: env('HERMES_MODEL'),
+      contextLength: env('HERMES_CONTEXT_LENGTH'),
+      home: env('HERMES_HOME'),
+      requestTimeoutMs: env('HERMES_REQUEST_TIMEOUT_MS'),
+      streamIdleTimeoutMs: env('HERMES_STREAM_IDLE_TIMEOUT_MS'),
+    };
+    this.chatRun = {
+      maxInputBytes: env('MAX_INPUT_BYTES'),
+      abortGraceMs: env('ABORT_GRACE_MS'),
+      compressionThreshold: env('COMPRESSION_THRESHOLD'),
+    };
+  }
+}
+
+function parseOrigins(raw: string | undefined): string[] | true {
+  if (raw === undefined) return [];
+  if (raw.trim() === '*') return true;
+  return raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+}
+
+function parseDatabase(
+  url: string | undefined,
+  schema: string | undefined,
+  dataDir: string,
+): DatabaseSettings {
+  if (url?.startsWith('postgres')) return { type: 'postgres', url, schema };
+  const file = url?.slice('sqlite:'.length) ?? 'gateway.sqlite';
+  return { type: 'sqlite', path: isAbsolute(file) ? file : join(dataDir, file) };
+}

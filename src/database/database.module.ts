@@ -1,0 +1,31 @@
+import { Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source-options';
+
+/** Opens the database and brings its schema up to date before anything else uses it. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => dataSourceOptions(config.database),
+      dataSourceFactory: async (options) => {
+        if (!options) throw new Error('database options are missing');
+        if (options.type === 'sqlite') await mkdir(dirname(options.database), { recursive: true });
+        const dataSource = await new DataSource(options).initialize();
+        if (options.type === 'postgres' && options.schema) {
+          await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+        }
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        if (applied.length > 0) {
+          new Logger('Database').log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+        }
+        return dataSource;
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,5 @@
+import { MessageEntity } from '../sessions/message.entity';
+import { SessionEntity } from '../sessions/session.entity';
+
+/** Every entity; feature modules add theirs here as the schema grows. */
+export const ENTITIES = [SessionEntity, MessageEntity];

@@ -1,0 +1,25 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { InvalidEnvironmentError } from './config/validate-environment';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+    bufferLogs: true,
+    // Fail with our own message below instead of Nest's abort().
+    abortOnError: false,
+  });
+  const config = configureApp(app);
+  await app.listen(config.http.port, config.http.host);
+  const url = await app.getUrl();
+  new Logger('Bootstrap').log(`Listening on ${url} (API docs at ${url}/api/docs)`);
+}
+
+bootstrap().catch((error: unknown) => {
+  // A configuration mistake is one clear line, not a stack trace.
+  if (error instanceof InvalidEnvironmentError) console.error(error.message);
+  else console.error('Startup failed:', error);
+  process.exit(1);
+});

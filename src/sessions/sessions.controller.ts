@@ -1,0 +1,114 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CreateSessionDto } from './dto/create-session.dto';
+import { ErrorResponseDto } from './dto/error.response.dto';
+import { ExportSessionQueryDto } from './dto/export-session.query.dto';
+import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
+import { ListSessionsQueryDto } from './dto/list-sessions.query.dto';
+import { MessagePageDto } from './dto/message.response.dto';
+import { SearchSessionsQueryDto } from './dto/search-sessions.query.dto';
+import { SearchResultDto, SessionDto, SessionPageDto } from './dto/session.response.dto';
+import { SessionIdParamDto } from './dto/session-id.param.dto';
+import { UpdateSessionDto } from './dto/update-session.dto';
+import { renderJsonExport, renderMarkdownExport } from './session-export';
+import { presentMessage, presentSearchHit, presentSession } from './session.presenter';
+import { SessionsService } from './sessions.service';
+
+@ApiTags('sessions')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or wrong bearer token' })
+@ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid input; the message names the field' })
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  /** Creates a session, with a client-chosen id or a generated one. */
+  @Post()
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The id is taken' })
+  async create(@Body() body: CreateSessionDto): Promise<SessionDto> {
+    return presentSession(await this.sessions.create(body));
+  }
+
+  /** Sessions, most recently active first, a page at a time. */
+  @Get()
+  async list(@Query() query: ListSessionsQueryDto): Promise<SessionPageDto> {
+    const page = await this.sessions.list(query);
+    return { items: page.items.map(presentSession), nextCursor: page.nextCursor };
+  }
+
+  /** Finds sessions by title, preview or message content. */
+  @Get('search')
+  async search(@Query() query: SearchSessionsQueryDto): Promise<SearchResultDto> {
+    const hits = await this.sessions.search(query.q, query.limit);
+    return { hits: hits.map(presentSearchHit) };
+  }
+
+  @Get(':id')
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async get(@Param() { id }: SessionIdParamDto): Promise<SessionDto> {
+    return presentSession(await this.sessions.get(id));
+  }
+
+  /** One page of the transcript: the newest page first, each page in chronological order. */
+  @Get(':id/messages')
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async messages(
+    @Param() { id }: SessionIdParamDto,
+    @Query() query: ListMessagesQueryDto,
+  ): Promise<MessagePageDto> {
+    const page = await this.sessions.messages(id, query);
+    return { messages: page.messages.map(presentMessage), hasMore: page.hasMore };
+  }
+
+  /** Changes the title and/or workspace. */
+  @Patch(':id')
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async update(@Param() { id }: SessionIdParamDto, @Body() body: UpdateSessionDto): Promise<SessionDto> {
+    return presentSession(await this.sessions.update(id, body));
+  }
+
+  /** Deletes the session and everything stored under it. */
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async remove(@Param() { id }: SessionIdParamDto): Promise<void> {
+    await this.sessions.remove(id);
+  }
+
+  /** The whole session as a download (JSON or Markdown), streamed page by page. */
+  @Get(':id/export')
+  @ApiProduces('application/json', 'text/markdown')
+  @ApiOkResponse({ description: 'The session and its full transcript, as a file' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async export(
+    @Param() { id }: SessionIdParamDto,
+    @Query() { format }: ExportSessionQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
+    const session = await this.sessions.get(id);
+    const pages = this.sessions.streamMessages(id);
+    const markdown = format === 'markdown';
+    res.status(200);
+    res.setHeader('Content-Type', markdown ? 'text/markdown; charset=utf-8' : 'application/json; charset=utf-8');
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="session-${encodeURIComponent(id)}.${markdown ? 'md' : 'json'}"`,
+    );
+    const chunks = markdown ? renderMarkdownExport(session, pages) : renderJsonExport(session, pages);
+    await pipeline(Readable.from(chunks), res);
+  }
+}

@@ -1,0 +1,276 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Brackets, DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { TokenCounter } from '../compression/token-counter';
+import { AppError } from '../common/errors/app-error';
+import { decodeCursor, encodeCursor } from './cursor';
+import { MessageEntity } from './message.entity';
+import { makePreview, makeSnippet, toMessage, toSession } from './session.mapper';
+import { SessionRepository } from './session.repository';
+import { SessionEntity } from './session.entity';
+import type {
+  Message,
+  MessagePage,
+  MessagePageQuery,
+  NewMessage,
+  NewSession,
+  Page,
+  SearchHit,
+  Session,
+  SessionListQuery,
+  SessionPatch,
+} from './session.types';
+
+const nowSeconds = (): number => Date.now() / 1000;
+
+/** `%`, `_` and the escape character itself match literally in a LIKE pattern. */
+const likePattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+
+@Injectable()
+export class TypeOrmSessionRepository extends SessionRepository {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tokens: TokenCounter,
+  ) {
+    super();
+  }
+
+  private get sessions() {
+    return this.dataSource.getRepository(SessionEntity);
+  }
+
+  private get messages() {
+    return this.dataSource.getRepository(MessageEntity);
+  }
+
+  async create(input: NewSession): Promise<Session> {
+    const now = nowSeconds();
+    const entity = this.sessions.create({
+      id: input.id ?? randomUUID(),
+      profile: input.profile ?? 'default',
+      model: input.model ?? null,
+      title: input.title ?? null,
+      preview: null,
+      workspace: input.workspace ?? null,
+      createdAt: now,
+      lastActive: now,
+      messageCount: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    });
+    // Mapped before the insert: TypeORM writes driver-raw defaults (BIGINT as string) back into it.
+    const session = toSession(entity);
+    try {
+      // insert, not save: save would silently overwrite an existing row with the same id.
+      await this.sessions.insert(entity);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw AppError.sessionExists(entity.id);
+      throw error;
+    }
+    return session;
+  }
+
+  async findById(id: string): Promise<Session | null> {
+    const entity = await this.sessions.findOneBy({ id });
+    return entity ? toSession(entity) : null;
+  }
+
+  async list({ limit, cursor, profile }: SessionListQuery): Promise<Page<Session>> {
+    const query = this.sessions
+      .createQueryBuilder('s')
+      .orderBy('s.last_active', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(limit + 1);
+    if (profile) query.andWhere('s.profile = :profile', { profile });
+    if (cursor) {
+      const [lastActive, id] = decodeCursor(cursor);
+      query.andWhere(
+        new Brackets((where) =>
+          where
+            .where('s.last_active < :lastActive', { lastActive })
+            .orWhere('(s.last_active = :lastActive AND s.id < :id)', { id }),
+        ),
+      );
+    }
+    const rows = await query.getMany();
+    const items = rows.slice(0, limit).map(toSession);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor([last.lastActive, last.id]) : null,
+    };
+  }
+
+  async search(text: string, limit: number): Promise<SearchHit[]> {
+    const pattern = likePattern(text);
+    const byMeta = await this.sessions
+      .createQueryBuilder('s')
+      .where("LOWER(COALESCE(s.title, '')) LIKE :pattern ESCAPE '\\'", { pattern })
+      .orWhere("LOWER(COALESCE(s.preview, '')) LIKE :pattern ESCAPE '\\'", { pattern })
+      .orderBy('s.last_active', 'DESC')
+      .limit(limit)
+      .getMany();
+    // The newest matching message of each session, most recent sessions first.
+    const newestMatches = await this.messages
+      .createQueryBuilder('m')
+      .select('MAX(m.id)', 'id')
+      .where("LOWER(m.content) LIKE :pattern ESCAPE '\\'", { pattern })
+      .groupBy('m.session_id')
+      .orderBy('MAX(m.id)', 'DESC')
+      .limit(limit)
+      .getRawMany<{ id: number | string }>();
+    const matched = newestMatches.length
+      ? await this.messages
+          .createQueryBuilder('m')
+          .innerJoinAndSelect('m.session', 's')
+          .whereInIds(newestMatches.map((row) => Number(row.id)))
+          .getMany()
+      : [];
+
+    const hits = new Map<string, SearchHit>();
+    for (const session of byMeta) {
+      const source = (session.title ?? '').toLowerCase().includes(text.toLowerCase())
+        ? (session.title ?? '')
+        : (session.preview ?? '');
+      hits.set(session.id, {
+        session: toSession(session),
+        messageId: null,
+        snippet: makeSnippet(source, text),
+      });
+    }
+    for (const message of matched) {
+      if (!message.session) continue;
+      const existing = hits.get(message.sessionId);
+      hits.set(message.sessionId, {
+        session: toSession(message.session),
+        messageId: message.id,
+        snippet: existing?.snippet ?? makeSnippet(message.content, text),
+      });
+    }
+    return [...hits.values()]
+      .sort((a, b) => b.session.lastActive - a.session.lastActive)
+      .slice(0, limit);
+  }
+
+  async update(id: string, patch: SessionPatch): Promise<Session> {
+    const changes: Partial<SessionEntity> = {};
+    if (patch.title !== undefined) changes.title = patch.title;
+    if (patch.workspace !== undefined) changes.workspace = patch.workspace;
+    if (Object.keys(changes).length > 0) {
+      const result = await this.sessions.update({ id }, changes);
+      if (!result.affected) throw AppError.unknownSession(id);
+    }
+    const session = await this.findById(id);
+    if (!session) throw AppError.unknownSession(id);
+    return session;
+  }
+
+  async delete(id: string): Promise<void> {
+    const result = await this.sessions.delete({ id });
+    if (!result.affected) throw AppError.unknownSession(id);
+  }
+
+  async appendMessages(sessionId: string, input: NewMessage[]): Promise<Message[]> {
+    if (input.length === 0) return [];
+    // Counted before the transaction: tokenising long texts must not hold a write lock.
+    const tokenCounts = await Promise.all(input.map((message) => this.countMessage(message)));
+    const now = nowSeconds();
+    return this.dataSource.transaction(async (manager) => {
+      const session = await manager.findOneBy(SessionEntity, { id: sessionId });
+      if (!session) throw AppError.unknownSession(sessionId);
+      const entities = input.map((message, index) =>
+        manager.create(MessageEntity, {
+          sessionId,
+          role: message.role,
+          content: message.content,
+          reasoning: message.reasoning ?? null,
+          toolCalls: message.toolCalls?.length ? JSON.stringify(message.toolCalls) : null,
+          toolCallId: message.toolCallId ?? null,
+          toolName: message.toolName ?? null,
+          finishReason: message.finishReason ?? null,
+          runId: message.runId ?? null,
+          tokenCount: tokenCounts[index],
+          timestamp: message.timestamp ?? now,
+        }),
+      );
+      // One INSERT per row keeps ids in transcript order on every driver.
+      for (const entity of entities) await manager.insert(MessageEntity, entity);
+      await this.touchSession(manager, session, input, now);
+      return entities.map(toMessage);
+    });
+  }
+
+  async listMessages(sessionId: string, { before, limit }: MessagePageQuery): Promise<MessagePage> {
+    await this.requireSession(sessionId);
+    const query = this.messages
+      .createQueryBuilder('m')
+      .where('m.session_id = :sessionId', { sessionId })
+      .orderBy('m.id', 'DESC')
+      .limit(limit + 1);
+    if (before !== undefined) query.andWhere('m.id < :before', { before });
+    const rows = await query.getMany();
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore: rows.length > limit };
+  }
+
+  async *streamMessages(sessionId: string, pageSize = 500): AsyncIterable<Message[]> {
+    await this.requireSession(sessionId);
+    let after = 0;
+    for (;;) {
+      const rows = await this.messages
+        .createQueryBuilder('m')
+        .where('m.session_id = :sessionId AND m.id > :after', { sessionId, after })
+        .orderBy('m.id', 'ASC')
+        .limit(pageSize)
+        .getMany();
+      if (rows.length === 0) return;
+      yield rows.map(toMessage);
+      after = rows[rows.length - 1].id;
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  private async requireSession(id: string): Promise<void> {
+    const exists = await this.sessions.existsBy({ id });
+    if (!exists) throw AppError.unknownSession(id);
+  }
+
+  private async touchSession(
+    manager: EntityManager,
+    session: SessionEntity,
+    added: NewMessage[],
+    now: number,
+  ): Promise<void> {
+    const firstUserText = added.find((message) => message.role === 'user')?.content;
+    await manager
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({
+        messageCount: () => `message_count + ${added.length}`,
+        lastActive: now,
+        ...(session.preview === null && firstUserText ? { preview: makePreview(firstUserText) } : {}),
+      })
+      .where('id = :id', { id: session.id })
+      .execute();
+  }
+
+  private countMessage(message: NewMessage): Promise<number> {
+    const parts = [message.content, message.reasoning ?? ''];
+    // Tool calls are counted as the JSON the model sees, never as "null" or "[object Object]".
+    if (message.toolCalls?.length) parts.push(JSON.stringify(message.toolCalls));
+    return this.tokens.count(parts.join('\n'));
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string; errno?: number } | undefined;
+  return (
+    driverError?.code === '23505' || // PostgreSQL unique_violation
+    driverError?.code === 'SQLITE_CONSTRAINT' ||
+    /UNIQUE constraint failed/i.test(error.message)
+  );
+}
