@@ -7,8 +7,10 @@ import { InvalidEnvironmentError } from './config/validate-environment';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+    // Logs wait for pino (configureApp); a startup failure is reported once, below,
+    // instead of by Nest's own logger and abort().
     bufferLogs: true,
-    // Fail with our own message below instead of Nest's abort().
+    logger: false,
     abortOnError: false,
   });
   const config = configureApp(app);

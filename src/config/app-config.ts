@@ -12,8 +12,7 @@ export interface HttpSettings {
 }
 
 export type DatabaseSettings =
-  | { type: 'sqlite'; path: string }
-  | { type: 'postgres'; url: string; schema?: string };
+  { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema?: string };
 
 export interface AuthSettings {
   disabled: boolean;
@@ -37,6 +36,10 @@ export interface ChatRunSettings {
   maxInputBytes: number;
   abortGraceMs: number;
   compressionThreshold: number;
+  systemPrompt: string;
+  statusPollMs: number;
+  recoveryTimeoutMs: number;
+  eventLogWindow: number;
 }
 
 /**
@@ -85,6 +88,10 @@ export class AppConfig {
       maxInputBytes: env('MAX_INPUT_BYTES'),
       abortGraceMs: env('ABORT_GRACE_MS'),
       compressionThreshold: env('COMPRESSION_THRESHOLD'),
+      systemPrompt: env('SYSTEM_PROMPT') ?? '',
+      statusPollMs: env('RUN_STATUS_POLL_MS'),
+      recoveryTimeoutMs: env('RUN_RECOVERY_TIMEOUT_MS'),
+      eventLogWindow: env('EVENT_LOG_WINDOW'),
     };
   }
 }

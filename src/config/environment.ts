@@ -15,22 +15,17 @@ import {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Empty strings count as unset, so `FOO=` in a shell falls back to the default. */
-const emptyAsUndefined = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
-const toInt = ({ value }: { value: unknown }): unknown => {
-  const v = emptyAsUndefined({ value });
-  return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
-};
-
-const toNumber = ({ value }: { value: unknown }): unknown => {
-  const v = emptyAsUndefined({ value });
-  return typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
-};
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))
+    ? Number(value)
+    : value;
 
 /**
- * Every environment variable the gateway reads, with its default and its rule.
+ * Every environment variable the gateway reads, with its default and its rule. Empty values
+ * are removed before validation (see `validateEnvironment`), so `FOO=` means "use the default".
  * This class is the only place that knows about `process.env`; the rest of the app
  * reads the typed sections of {@link AppConfig}.
  */
@@ -41,16 +36,13 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT: number = 8648;
 
-  @Transform(emptyAsUndefined)
   @IsString()
   HOST: string = '127.0.0.1';
 
-  @Transform(emptyAsUndefined)
   @IsString()
   DATA_DIR: string = './data';
 
   /** `postgres://…` selects PostgreSQL; `sqlite:<path>` or unset selects SQLite. */
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @Matches(/^(postgres(ql)?:\/\/.+|sqlite:.+)$/, {
     message: 'must be a postgres:// URL or sqlite:<file path>',
@@ -58,51 +50,42 @@ export class EnvironmentVariables {
   DATABASE_URL?: string;
 
   /** PostgreSQL schema for the gateway's tables (tests give each run its own). */
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lower-case SQL identifier' })
   DATABASE_SCHEMA?: string;
 
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'must be at least 16 characters' })
   AUTH_TOKEN?: string;
 
   /** Only `true` or `1` disables auth; any other value keeps it on. */
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @IsString()
   AUTH_DISABLED?: string;
 
-  @Transform(emptyAsUndefined)
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
   /** Comma-separated list of allowed origins, or `*`. Unset: same-origin only. */
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @IsString()
   CORS_ORIGINS?: string;
 
   // --- Hermes upstream (the `default` profile; more profiles in HERMES_PROFILES_FILE) ---
 
-  @Transform(emptyAsUndefined)
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   HERMES_URL: string = 'http://127.0.0.1:8642';
 
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @IsString()
   HERMES_API_KEY?: string;
 
   /** JSON or YAML file describing named profiles. */
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @IsString()
   HERMES_PROFILES_FILE?: string;
 
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @IsString()
   HERMES_MODEL?: string;
@@ -113,7 +96,6 @@ export class EnvironmentVariables {
   HERMES_CONTEXT_LENGTH: number = 128000;
 
   /** Optional Hermes home directory (state.db and session cleanup) for the default profile. */
-  @Transform(emptyAsUndefined)
   @IsOptional()
   @IsString()
   HERMES_HOME?: string;
@@ -140,6 +122,29 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   ABORT_GRACE_MS: number = 5000;
+
+  /** Server system prompt, sent before the client's instructions on every run. */
+  @IsOptional()
+  @IsString()
+  SYSTEM_PROMPT?: string;
+
+  /** How often the status of a run whose stream was lost is polled. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  RUN_STATUS_POLL_MS: number = 1000;
+
+  /** How long a run whose stream was lost is followed through the status endpoint. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  RUN_RECOVERY_TIMEOUT_MS: number = 60 * 60 * 1000;
+
+  /** Events kept per session for exact replay, besides those of the active run. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EVENT_LOG_WINDOW: number = 2000;
 
   /** Fraction of the context length above which the history is summarised. */
   @Transform(toNumber)

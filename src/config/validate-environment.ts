@@ -13,17 +13,25 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
+/** Values of these variables are secrets: a rejected one is never echoed into logs. */
+const SECRET = /(TOKEN|KEY|PASSWORD|SECRET)/;
+
 const describe = (error: ValidationError): string => {
   const rules = Object.values(error.constraints ?? {}).map((rule) =>
     // class-validator messages start with the property name; say it once.
     rule.startsWith(`${error.property} `) ? rule.slice(error.property.length + 1) : rule,
   );
-  return `${error.property} ${rules.join(', ')} (got ${JSON.stringify(error.value)})`;
+  const got = SECRET.test(error.property) ? 'value hidden' : `got ${JSON.stringify(error.value)}`;
+  return `${error.property} ${rules.join(', ')} (${got})`;
 };
 
 /** The `validate` hook of `ConfigModule.forRoot`: raw env in, typed and defaulted env out. */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
-  const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  // Empty values count as unset: class-transformer only applies a default to a missing key.
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')),
+  );
+  const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) throw new InvalidEnvironmentError(errors.map(describe));
   return env;

@@ -21,7 +21,9 @@ import { dataSourceOptions } from './data-source-options';
         }
         const applied = await dataSource.runMigrations({ transaction: 'each' });
         if (applied.length > 0) {
-          new Logger('Database').log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+          new Logger('Database').log(
+            `Applied migrations: ${applied.map((m) => m.name).join(', ')}`,
+          );
         }
         return dataSource;
       },

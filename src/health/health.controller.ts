@@ -1,7 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { Public } from '../common/auth/public.decorator';
+import { HermesHealthIndicator } from '../hermes/hermes.health';
 
 @ApiTags('health')
 @Public()
@@ -10,12 +16,19 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly hermes: HermesHealthIndicator,
   ) {}
 
-  /** Liveness plus a database round trip. Needs no token. */
+  /**
+   * Liveness, a database round trip and each Hermes upstream (reported up/down, but an upstream
+   * that is down never fails liveness). Needs no token.
+   */
   @Get()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 3000 })]);
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 3000 }),
+      () => this.hermes.check('hermes'),
+    ]);
   }
 }

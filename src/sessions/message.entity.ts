@@ -13,7 +13,7 @@ export class MessageEntity {
   sessionId!: string;
 
   @ManyToOne(() => SessionEntity, (session) => session.messages, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'session_id' })
+  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'fk_messages_session' })
   session?: SessionEntity;
 
   @Column({ type: 'varchar', length: 16 })

@@ -38,9 +38,12 @@ export async function* renderMarkdownExport(
 function renderMarkdownMessage(message: Message): string {
   const when = new Date(message.timestamp * 1000).toISOString();
   const heading =
-    message.role === 'tool' ? `Tool result${message.toolName ? ` (${message.toolName})` : ''}` : capitalise(message.role);
+    message.role === 'tool'
+      ? `Tool result${message.toolName ? ` (${message.toolName})` : ''}`
+      : capitalise(message.role);
   let out = `\n## ${heading} · ${when}\n\n`;
-  if (message.reasoning) out += `<details><summary>Reasoning</summary>\n\n${message.reasoning}\n\n</details>\n\n`;
+  if (message.reasoning)
+    out += `<details><summary>Reasoning</summary>\n\n${message.reasoning}\n\n</details>\n\n`;
   if (message.content) out += `${message.content}\n`;
   for (const call of message.toolCalls ?? []) {
     out += `\n**Tool call** \`${call.function.name}\` (${call.id})\n\n\`\`\`json\n${call.function.arguments}\n\`\`\`\n`;

@@ -62,15 +62,20 @@ function isToolCall(value: unknown): value is ToolCall {
 
 /** First user text as a one-line preview: newlines folded, at most 100 characters. */
 export function makePreview(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 100);
+  // By code point, so an emoji is never cut in half.
+  return Array.from(text.replace(/\s+/g, ' ').trim()).slice(0, 100).join('');
 }
 
 /** A window of `text` around the first case-insensitive match of `needle`. */
 export function makeSnippet(text: string, needle: string, width = 120): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  const at = flat.toLowerCase().indexOf(needle.toLowerCase());
+  // Searched case-insensitively in the text itself: lower-casing can change lengths.
+  const at = flat.search(new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'));
   if (at < 0 || flat.length <= width) return flat.slice(0, width);
-  const start = Math.max(0, Math.min(at - Math.floor((width - needle.length) / 2), flat.length - width));
+  const start = Math.max(
+    0,
+    Math.min(at - Math.floor((width - needle.length) / 2), flat.length - width),
+  );
   const end = start + width;
   return `${start > 0 ? '…' : ''}${flat.slice(start, end)}${end < flat.length ? '…' : ''}`;
 }

@@ -1,5 +1,6 @@
 import type {
   Message,
+  MessageUpdate,
   MessagePage,
   MessagePageQuery,
   NewMessage,
@@ -9,6 +10,7 @@ import type {
   Session,
   SessionListQuery,
   SessionPatch,
+  UsageDelta,
 } from './session.types';
 
 /**
@@ -37,6 +39,22 @@ export abstract class SessionRepository {
    * and `preview` in the same transaction. Token counts are computed here, once.
    */
   abstract appendMessages(sessionId: string, messages: NewMessage[]): Promise<Message[]>;
+
+  /**
+   * Rewrites messages of the run in progress (batched partial flushes). Token counts are
+   * computed only when `final` is set, once the text no longer changes.
+   */
+  abstract updateMessages(
+    sessionId: string,
+    updates: MessageUpdate[],
+    final: boolean,
+  ): Promise<void>;
+
+  /** Adds a finished run's usage to the session's totals. */
+  abstract addUsage(sessionId: string, usage: UsageDelta): Promise<void>;
+
+  /** Every message after `afterId` (0: all), in order: the input of the next run's history. */
+  abstract messagesAfter(sessionId: string, afterId: number): Promise<Message[]>;
 
   /** One page of the transcript, newest page first, in chronological order. */
   abstract listMessages(sessionId: string, query: MessagePageQuery): Promise<MessagePage>;

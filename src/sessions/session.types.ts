@@ -98,3 +98,17 @@ export interface SearchHit {
   messageId: number | null;
   snippet: string;
 }
+
+/** A later version of a stored message (streamed text that grew, a tool result that arrived). */
+export interface MessageUpdate {
+  id: number;
+  content: string;
+  reasoning: string | null;
+  toolCalls: ToolCall[] | null;
+  toolCallId: string | null;
+  toolName: string | null;
+  finishReason: string | null;
+}
+
+/** Token usage of one finished run, added to the session's totals. */
+export type UsageDelta = Partial<TokenTotals>;

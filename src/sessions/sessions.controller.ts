@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -30,7 +41,10 @@ import { SessionsService } from './sessions.service';
 @ApiTags('sessions')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or wrong bearer token' })
-@ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid input; the message names the field' })
+@ApiBadRequestResponse({
+  type: ErrorResponseDto,
+  description: 'Invalid input; the message names the field',
+})
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
@@ -76,7 +90,10 @@ export class SessionsController {
   /** Changes the title and/or workspace. */
   @Patch(':id')
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async update(@Param() { id }: SessionIdParamDto, @Body() body: UpdateSessionDto): Promise<SessionDto> {
+  async update(
+    @Param() { id }: SessionIdParamDto,
+    @Body() body: UpdateSessionDto,
+  ): Promise<SessionDto> {
     return presentSession(await this.sessions.update(id, body));
   }
 
@@ -103,12 +120,17 @@ export class SessionsController {
     const pages = this.sessions.streamMessages(id);
     const markdown = format === 'markdown';
     res.status(200);
-    res.setHeader('Content-Type', markdown ? 'text/markdown; charset=utf-8' : 'application/json; charset=utf-8');
+    res.setHeader(
+      'Content-Type',
+      markdown ? 'text/markdown; charset=utf-8' : 'application/json; charset=utf-8',
+    );
     res.setHeader(
       'Content-Disposition',
       `attachment; filename="session-${encodeURIComponent(id)}.${markdown ? 'md' : 'json'}"`,
     );
-    const chunks = markdown ? renderMarkdownExport(session, pages) : renderJsonExport(session, pages);
+    const chunks = markdown
+      ? renderMarkdownExport(session, pages)
+      : renderJsonExport(session, pages);
     await pipeline(Readable.from(chunks), res);
   }
 }

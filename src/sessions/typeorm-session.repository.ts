@@ -11,6 +11,7 @@ import { SessionRepository } from './session.repository';
 import { SessionEntity } from './session.entity';
 import type {
   Message,
+  MessageUpdate,
   MessagePage,
   MessagePageQuery,
   NewMessage,
@@ -20,9 +21,18 @@ import type {
   Session,
   SessionListQuery,
   SessionPatch,
+  UsageDelta,
 } from './session.types';
 
 const nowSeconds = (): number => Date.now() / 1000;
+
+const TOKEN_COLUMNS: [keyof UsageDelta, string][] = [
+  ['inputTokens', 'input_tokens'],
+  ['outputTokens', 'output_tokens'],
+  ['cacheReadTokens', 'cache_read_tokens'],
+  ['cacheWriteTokens', 'cache_write_tokens'],
+  ['reasoningTokens', 'reasoning_tokens'],
+];
 
 /** `%`, `_` and the escape character itself match literally in a LIKE pattern. */
 const likePattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
@@ -204,6 +214,57 @@ export class TypeOrmSessionRepository extends SessionRepository {
     });
   }
 
+  async updateMessages(sessionId: string, updates: MessageUpdate[], final: boolean): Promise<void> {
+    if (updates.length === 0) return;
+    const counts = final
+      ? await Promise.all(updates.map((update) => this.countMessage(update)))
+      : undefined;
+    await this.dataSource.transaction(async (manager) => {
+      for (const [index, update] of updates.entries()) {
+        await manager.update(
+          MessageEntity,
+          { id: update.id, sessionId },
+          {
+            content: update.content,
+            reasoning: update.reasoning,
+            toolCalls: update.toolCalls?.length ? JSON.stringify(update.toolCalls) : null,
+            toolCallId: update.toolCallId,
+            toolName: update.toolName,
+            finishReason: update.finishReason,
+            ...(counts ? { tokenCount: counts[index] } : {}),
+          },
+        );
+      }
+      await manager.update(SessionEntity, { id: sessionId }, { lastActive: nowSeconds() });
+    });
+  }
+
+  async addUsage(sessionId: string, usage: UsageDelta): Promise<void> {
+    const increments: Partial<Record<keyof SessionEntity, () => string>> = {};
+    for (const [field, column] of TOKEN_COLUMNS) {
+      const amount = usage[field];
+      if (amount !== undefined && Number.isSafeInteger(amount) && amount > 0) {
+        increments[field] = () => `${column} + ${amount}`;
+      }
+    }
+    if (Object.keys(increments).length === 0) return;
+    await this.sessions
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set(increments)
+      .where('id = :id', { id: sessionId })
+      .execute();
+  }
+
+  async messagesAfter(sessionId: string, afterId: number): Promise<Message[]> {
+    const rows = await this.messages
+      .createQueryBuilder('m')
+      .where('m.session_id = :sessionId AND m.id > :afterId', { sessionId, afterId })
+      .orderBy('m.id', 'ASC')
+      .getMany();
+    return rows.map(toMessage);
+  }
+
   async listMessages(sessionId: string, { before, limit }: MessagePageQuery): Promise<MessagePage> {
     await this.requireSession(sessionId);
     const query = this.messages
@@ -213,7 +274,10 @@ export class TypeOrmSessionRepository extends SessionRepository {
       .limit(limit + 1);
     if (before !== undefined) query.andWhere('m.id < :before', { before });
     const rows = await query.getMany();
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore: rows.length > limit };
+    return {
+      messages: rows.slice(0, limit).reverse().map(toMessage),
+      hasMore: rows.length > limit,
+    };
   }
 
   async *streamMessages(sessionId: string, pageSize = 500): AsyncIterable<Message[]> {
@@ -251,14 +315,18 @@ export class TypeOrmSessionRepository extends SessionRepository {
       .set({
         messageCount: () => `message_count + ${added.length}`,
         lastActive: now,
-        ...(session.preview === null && firstUserText ? { preview: makePreview(firstUserText) } : {}),
+        ...(session.preview === null && firstUserText
+          ? { preview: makePreview(firstUserText) }
+          : {}),
       })
       .where('id = :id', { id: session.id })
       .execute();
   }
 
-  private countMessage(message: NewMessage): Promise<number> {
-    const parts = [message.content, message.reasoning ?? ''];
+  private countMessage(
+    message: Pick<NewMessage, 'content' | 'reasoning' | 'toolCalls'>,
+  ): Promise<number> {
+    const parts = [message.content, message.reasoning ?? ''].filter(Boolean);
     // Tool calls are counted as the JSON the model sees, never as "null" or "[object Object]".
     if (message.toolCalls?.length) parts.push(JSON.stringify(message.toolCalls));
     return this.tokens.count(parts.join('\n'));

@@ -27,7 +27,11 @@ describe('Sessions REST API (e2e)', () => {
 
   describe('auth', () => {
     it('answers 401 without a token, with a wrong token and with a malformed header', async () => {
-      for (const headers of [{}, { Authorization: 'Bearer wrong-token' }, { Authorization: t.token }]) {
+      for (const headers of [
+        {},
+        { Authorization: 'Bearer wrong-token' },
+        { Authorization: t.token },
+      ]) {
         const res = await api().get('/api/sessions').set(headers).expect(401);
         expect(res.body).toEqual({
           statusCode: 401,
@@ -61,7 +65,13 @@ describe('Sessions REST API (e2e)', () => {
       const res = await api()
         .post('/api/sessions')
         .set(t.auth)
-        .send({ id: 'chosen-1', title: 'Hello', workspace: '/srv/app', model: 'm-1', profile: 'default' })
+        .send({
+          id: 'chosen-1',
+          title: 'Hello',
+          workspace: '/srv/app',
+          model: 'm-1',
+          profile: 'default',
+        })
         .expect(201);
       expect(res.body).toMatchObject({
         id: 'chosen-1',
@@ -74,7 +84,11 @@ describe('Sessions REST API (e2e)', () => {
         preview: null,
       });
       expect(res.body.created_at).toBeCloseTo(Date.now() / 1000, -1);
-      const again = await api().post('/api/sessions').set(t.auth).send({ id: 'chosen-1' }).expect(409);
+      const again = await api()
+        .post('/api/sessions')
+        .set(t.auth)
+        .send({ id: 'chosen-1' })
+        .expect(409);
       expect(again.body.code).toBe('session_exists');
     });
 
@@ -137,13 +151,21 @@ describe('Sessions REST API (e2e)', () => {
     });
 
     it('gives a null cursor when the page is exactly the rest', async () => {
-      const res = await api().get('/api/sessions').query({ profile, limit: 5 }).set(t.auth).expect(200);
+      const res = await api()
+        .get('/api/sessions')
+        .query({ profile, limit: 5 })
+        .set(t.auth)
+        .expect(200);
       expect(res.body.items).toHaveLength(5);
       expect(res.body.nextCursor).toBeNull();
     });
 
     it('returns an empty page for an unknown profile', async () => {
-      const res = await api().get('/api/sessions').query({ profile: 'nobody' }).set(t.auth).expect(200);
+      const res = await api()
+        .get('/api/sessions')
+        .query({ profile: 'nobody' })
+        .set(t.auth)
+        .expect(200);
       expect(res.body).toEqual({ items: [], nextCursor: null });
     });
 
@@ -165,14 +187,19 @@ describe('Sessions REST API (e2e)', () => {
     beforeAll(async () => {
       await create({ id });
       const messages: NewMessage[] = [];
-      for (let i = 1; i <= 25; i++) messages.push({ role: i % 2 ? 'user' : 'assistant', content: `m${i}` });
+      for (let i = 1; i <= 25; i++)
+        messages.push({ role: i % 2 ? 'user' : 'assistant', content: `m${i}` });
       messages.push({
         role: 'assistant',
         content: '',
-        toolCalls: [{ id: 'call_1', type: 'function', function: { name: 'ls', arguments: '{"path":"/"}' } }],
+        toolCalls: [
+          { id: 'call_1', type: 'function', function: { name: 'ls', arguments: '{"path":"/"}' } },
+        ],
       });
       messages.push({ role: 'tool', content: 'a b c', toolCallId: 'call_1', toolName: 'ls' });
-      await seed(id, [{ role: 'user', content: 'First\nline   of the user text, which is long enough' }]);
+      await seed(id, [
+        { role: 'user', content: 'First\nline   of the user text, which is long enough' },
+      ]);
       await seed(id, messages);
     });
 
@@ -183,21 +210,43 @@ describe('Sessions REST API (e2e)', () => {
     });
 
     it('pages the transcript newest page first, each page in order', async () => {
-      const first = await api().get(`/api/sessions/${id}/messages`).query({ limit: 10 }).set(t.auth).expect(200);
+      const first = await api()
+        .get(`/api/sessions/${id}/messages`)
+        .query({ limit: 10 })
+        .set(t.auth)
+        .expect(200);
       expect(first.body.hasMore).toBe(true);
       const contents = first.body.messages.map((m: { content: string }) => m.content);
-      expect(contents.slice(0, 8)).toEqual(['m18', 'm19', 'm20', 'm21', 'm22', 'm23', 'm24', 'm25']);
+      expect(contents.slice(0, 8)).toEqual([
+        'm18',
+        'm19',
+        'm20',
+        'm21',
+        'm22',
+        'm23',
+        'm24',
+        'm25',
+      ]);
       const [call, result] = first.body.messages.slice(8);
       expect(call.tool_calls).toEqual([
         { id: 'call_1', type: 'function', function: { name: 'ls', arguments: '{"path":"/"}' } },
       ]);
-      expect(result).toMatchObject({ role: 'tool', tool_call_id: 'call_1', tool_name: 'ls', content: 'a b c' });
+      expect(result).toMatchObject({
+        role: 'tool',
+        tool_call_id: 'call_1',
+        tool_name: 'ls',
+        content: 'a b c',
+      });
 
       const all: number[] = first.body.messages.map((m: { id: number }) => m.id);
       let before = all[0];
       let hasMore = true;
       while (hasMore) {
-        const page = await api().get(`/api/sessions/${id}/messages`).query({ limit: 10, before }).set(t.auth).expect(200);
+        const page = await api()
+          .get(`/api/sessions/${id}/messages`)
+          .query({ limit: 10, before })
+          .set(t.auth)
+          .expect(200);
         const pageIds: number[] = page.body.messages.map((m: { id: number }) => m.id);
         all.unshift(...pageIds);
         before = pageIds[0];
@@ -211,7 +260,11 @@ describe('Sessions REST API (e2e)', () => {
     it('answers 404 for an unknown session and 400 for a bad page size', async () => {
       const missing = await api().get('/api/sessions/nope/messages').set(t.auth).expect(404);
       expect(missing.body).toMatchObject({ statusCode: 404, code: 'unknown_session' });
-      await api().get(`/api/sessions/${id}/messages`).query({ limit: 5000 }).set(t.auth).expect(400);
+      await api()
+        .get(`/api/sessions/${id}/messages`)
+        .query({ limit: 5000 })
+        .set(t.auth)
+        .expect(400);
       await api().get(`/api/sessions/${id}/messages`).query({ before: -1 }).set(t.auth).expect(400);
     });
 
@@ -223,13 +276,21 @@ describe('Sessions REST API (e2e)', () => {
       expect(body.messages).toHaveLength(28);
       expect(body.messages[27]).toMatchObject({ role: 'tool', tool_call_id: 'call_1' });
 
-      const md = await api().get(`/api/sessions/${id}/export`).query({ format: 'markdown' }).set(t.auth).expect(200);
+      const md = await api()
+        .get(`/api/sessions/${id}/export`)
+        .query({ format: 'markdown' })
+        .set(t.auth)
+        .expect(200);
       expect(md.headers['content-type']).toMatch(/^text\/markdown/);
       expect(md.headers['content-disposition']).toBe(`attachment; filename="session-${id}.md"`);
       expect(md.text).toContain('## Tool result (ls)');
       expect(md.text).toContain('**Tool call** `ls` (call_1)');
 
-      await api().get(`/api/sessions/${id}/export`).query({ format: 'pdf' }).set(t.auth).expect(400);
+      await api()
+        .get(`/api/sessions/${id}/export`)
+        .query({ format: 'pdf' })
+        .set(t.auth)
+        .expect(400);
       await api().get('/api/sessions/nope/export').set(t.auth).expect(404);
     });
   });
@@ -240,14 +301,26 @@ describe('Sessions REST API (e2e)', () => {
       await create({ id: 'search-body' });
       await seed('search-body', [
         { role: 'user', content: 'how do I drain a node?' },
-        { role: 'assistant', content: 'Use kubectl drain, then upgrade the KUBERNETES node. 100% safe_ish' },
+        {
+          role: 'assistant',
+          content: 'Use kubectl drain, then upgrade the KUBERNETES node. 100% safe_ish',
+        },
       ]);
     });
 
     it('matches titles and message content case-insensitively, with snippets and message ids', async () => {
-      const res = await api().get('/api/sessions/search').query({ q: 'kubernetes' }).set(t.auth).expect(200);
-      const byId = new Map(res.body.hits.map((h: { session: { id: string } }) => [h.session.id, h]));
-      expect(byId.get('search-title')).toMatchObject({ message_id: null, snippet: 'Kubernetes upgrade plan' });
+      const res = await api()
+        .get('/api/sessions/search')
+        .query({ q: 'kubernetes' })
+        .set(t.auth)
+        .expect(200);
+      const byId = new Map(
+        res.body.hits.map((h: { session: { id: string } }) => [h.session.id, h]),
+      );
+      expect(byId.get('search-title')).toMatchObject({
+        message_id: null,
+        snippet: 'Kubernetes upgrade plan',
+      });
       const bodyHit = byId.get('search-body') as { message_id: number; snippet: string };
       expect(bodyHit.snippet).toContain('KUBERNETES');
       const page = await api().get('/api/sessions/search-body/messages').set(t.auth).expect(200);
@@ -255,11 +328,27 @@ describe('Sessions REST API (e2e)', () => {
     });
 
     it('treats LIKE wildcards literally', async () => {
-      const percent = await api().get('/api/sessions/search').query({ q: '100%' }).set(t.auth).expect(200);
-      expect(percent.body.hits.map((h: { session: { id: string } }) => h.session.id)).toEqual(['search-body']);
-      const underscore = await api().get('/api/sessions/search').query({ q: 'e_i' }).set(t.auth).expect(200);
-      expect(underscore.body.hits.map((h: { session: { id: string } }) => h.session.id)).toEqual(['search-body']);
-      const none = await api().get('/api/sessions/search').query({ q: 'zzz_' }).set(t.auth).expect(200);
+      const percent = await api()
+        .get('/api/sessions/search')
+        .query({ q: '100%' })
+        .set(t.auth)
+        .expect(200);
+      expect(percent.body.hits.map((h: { session: { id: string } }) => h.session.id)).toEqual([
+        'search-body',
+      ]);
+      const underscore = await api()
+        .get('/api/sessions/search')
+        .query({ q: 'e_i' })
+        .set(t.auth)
+        .expect(200);
+      expect(underscore.body.hits.map((h: { session: { id: string } }) => h.session.id)).toEqual([
+        'search-body',
+      ]);
+      const none = await api()
+        .get('/api/sessions/search')
+        .query({ q: 'zzz_' })
+        .set(t.auth)
+        .expect(200);
       expect(none.body.hits).toEqual([]);
     });
 
@@ -278,7 +367,11 @@ describe('Sessions REST API (e2e)', () => {
         .send({ title: 'New', workspace: '/w' })
         .expect(200);
       expect(res.body).toMatchObject({ title: 'New', workspace: '/w' });
-      const cleared = await api().patch('/api/sessions/patchable').set(t.auth).send({ title: null }).expect(200);
+      const cleared = await api()
+        .patch('/api/sessions/patchable')
+        .set(t.auth)
+        .send({ title: null })
+        .expect(200);
       expect(cleared.body).toMatchObject({ title: null, workspace: '/w' });
       await api().patch('/api/sessions/patchable').set(t.auth).send({ profile: 'x' }).expect(400);
       await api().patch('/api/sessions/nope').set(t.auth).send({ title: 'x' }).expect(404);
@@ -290,7 +383,11 @@ describe('Sessions REST API (e2e)', () => {
       await api().delete('/api/sessions/doomed').set(t.auth).expect(204);
       await api().get('/api/sessions/doomed').set(t.auth).expect(404);
       await api().delete('/api/sessions/doomed').set(t.auth).expect(404);
-      const search = await api().get('/api/sessions/search').query({ q: 'unique-doomed-text' }).set(t.auth).expect(200);
+      const search = await api()
+        .get('/api/sessions/search')
+        .query({ q: 'unique-doomed-text' })
+        .set(t.auth)
+        .expect(200);
       expect(search.body.hits).toEqual([]);
       // The cascade removed the message row itself, not only the session.
       const rows = await t.app

@@ -1,16 +1,23 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { AppError, ErrorCode } from './app-error';
 
 export interface ErrorBody {
   statusCode: number;
-  code: ErrorCode | string;
+  code: ErrorCode;
   message: string;
   errorId?: string;
 }
 
-const CODE_BY_STATUS: Partial<Record<number, ErrorCode | string>> = {
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: 'invalid_payload',
   [HttpStatus.UNAUTHORIZED]: 'unauthorized',
   [HttpStatus.NOT_FOUND]: 'not_found',

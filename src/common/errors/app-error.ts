@@ -13,6 +13,13 @@ export type ErrorCode =
   | 'unknown_session'
   | 'unknown_profile'
   | 'session_exists'
+  | 'shutting_down'
+  | 'no_active_run'
+  | 'no_pending_approval'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'method_not_allowed'
+  | 'http_error'
   | 'internal_error';
 
 /** An expected failure: carries its code and the HTTP status it maps to. */

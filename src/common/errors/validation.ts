@@ -6,7 +6,9 @@ export function describeValidationErrors(errors: ValidationError[], parent = '')
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((rule) =>
-      rule.startsWith(`${error.property} `) ? `${path} ${rule.slice(error.property.length + 1)}` : `${path}: ${rule}`,
+      rule.startsWith(`${error.property} `)
+        ? `${path} ${rule.slice(error.property.length + 1)}`
+        : `${path}: ${rule}`,
     );
     return [...own, ...describeValidationErrors(error.children ?? [], path)];
   });

@@ -1,4 +1,5 @@
 import { SessionsAndMessages1764230000000 } from './1764230000000-sessions-and-messages';
+import { HermesCleanup1795802879184 } from './1795802879184-hermes-cleanup';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node, jest and dist/ agree. */
-export const MIGRATIONS = [SessionsAndMessages1764230000000];
+export const MIGRATIONS = [SessionsAndMessages1764230000000, HermesCleanup1795802879184];

@@ -11,7 +11,8 @@ import { configureApp } from '../../../src/app.setup';
 
 /** PostgreSQL for `npm run test:postgres` (TEST_DATABASE=postgres); SQLite files otherwise. */
 export const usePostgres = process.env.TEST_DATABASE === 'postgres';
-export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestApp {
   app: INestApplication;
@@ -43,7 +44,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     AUTH_TOKEN: token,
     AUTH_DISABLED: '',
     CORS_ORIGINS: '',
-    ...(usePostgres ? { DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: uniqueSchema() } : { DATABASE_URL: '' }),
+    ...(usePostgres
+      ? { DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: uniqueSchema() }
+      : { DATABASE_URL: '' }),
     ...options.env,
   };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(env)] }).compile();

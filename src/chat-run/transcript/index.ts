@@ -1,0 +1,3 @@
+export * from './content-blocks';
+export * from './conversation-history';
+export * from './transcript.reducer';

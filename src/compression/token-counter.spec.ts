@@ -1,0 +1,124 @@
+import { Logger } from '@nestjs/common';
+import { encodingForModel, estimateTokens, TokenCounter } from './token-counter';
+
+/** Prose-like text of about `length` characters (tiktoken is slow on long runs of one char). */
+function prose(length: number): string {
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'lorem', 'ipsum', 'dolor', 'Hermes', 'sit'];
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < length; i++) {
+    const part = words[(i * 7) % words.length] + (i % 13 === 0 ? '.\n' : ' ');
+    parts.push(part);
+    size += part.length;
+  }
+  return parts.join('');
+}
+
+describe('encodingForModel', () => {
+  it.each([
+    'gpt-4o',
+    'gpt-4o-mini',
+    'GPT-4o',
+    'gpt-4.1',
+    'gpt-5',
+    'gpt-5-mini',
+    'o3',
+    'o1',
+    'o4-mini',
+  ])('uses o200k_base for %s', (model) => {
+    expect(encodingForModel(model)).toBe('o200k_base');
+  });
+
+  it.each([undefined, null, '', 'gpt-4', 'gpt-3.5-turbo', 'hermes-4-70b', 'claude-sonnet', 'foo3'])(
+    'uses cl100k_base for %p',
+    (model) => {
+      expect(encodingForModel(model)).toBe('cl100k_base');
+    },
+  );
+});
+
+describe('estimateTokens', () => {
+  it('is about four UTF-8 bytes per token', () => {
+    expect(estimateTokens('')).toBe(0);
+    expect(estimateTokens('abcde')).toBe(2);
+    expect(estimateTokens('€€')).toBe(2);
+  });
+});
+
+describe('TokenCounter', () => {
+  const counter = new TokenCounter();
+  let warned: jest.SpyInstance;
+
+  beforeEach(() => {
+    warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  afterAll(() => counter.onModuleDestroy());
+
+  it('counts known texts', async () => {
+    expect(await counter.count('hello world')).toBe(2);
+    expect(counter.countInline('hello world')).toBe(2);
+    expect(await counter.count('')).toBe(0);
+  });
+
+  it('counts with the encoding of the model', async () => {
+    // o200k has far more non-Latin tokens than cl100k.
+    const text = 'नमस्ते दुनिया, आप कैसे हैं?';
+    const cl100k = counter.countInline(text, 'cl100k_base');
+    const o200k = counter.countInline(text, 'o200k_base');
+    expect(o200k).toBeLessThan(cl100k);
+    expect(await counter.count(text, 'gpt-4o')).toBe(o200k);
+    expect(await counter.count(text, 'hermes-4')).toBe(cl100k);
+  });
+
+  it('counts special-token text as ordinary text without throwing', async () => {
+    const text = 'before <|endoftext|> after <|im_start|>';
+    const count = await counter.count(text);
+    // As special tokens each marker would be one token; as text they are several.
+    expect(count).toBeGreaterThan(6);
+    expect(warned).not.toHaveBeenCalled();
+  });
+
+  it('gives the same count on the worker as inline for a text over 16 KiB', async () => {
+    const long = `${prose(40_000)} <|endoftext|> ${prose(1_000)}`;
+    expect(long.length).toBeGreaterThan(16 * 1024);
+    const onWorker = await counter.count(long);
+    expect(onWorker).toBe(counter.countInline(long));
+    expect(await counter.count(long, 'gpt-5')).toBe(counter.countInline(long, 'o200k_base'));
+    expect(warned).not.toHaveBeenCalled();
+  });
+
+  it('answers concurrent worker requests each with its own count', async () => {
+    const texts = [prose(20_000), prose(30_000), prose(25_000)];
+    const counts = await Promise.all(texts.map((text) => counter.count(text)));
+    expect(counts).toEqual(texts.map((text) => counter.countInline(text)));
+  });
+
+  it('keeps the event loop responsive while a ~500 KB text is counted', async () => {
+    const big = prose(500_000);
+    // Both encoders (inline and in the worker) are loaded before timing anything.
+    counter.countInline('warm up');
+    await counter.count(prose(20_000));
+
+    const inlineStart = performance.now();
+    const expected = counter.countInline(big);
+    const inlineMs = performance.now() - inlineStart;
+
+    const marks = [performance.now()];
+    const timer = setInterval(() => marks.push(performance.now()), 5);
+    let count: number;
+    try {
+      count = await counter.count(big);
+    } finally {
+      clearInterval(timer);
+    }
+    marks.push(performance.now());
+    const maxGap = Math.max(...marks.slice(1).map((mark, i) => mark - marks[i]));
+
+    expect(count).toBe(expected);
+    // Counted inline, the whole count would be one gap; on the worker, gaps stay near 5 ms.
+    expect(maxGap).toBeLessThan(inlineMs / 2);
+  });
+});

@@ -1,0 +1,351 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { AppConfig } from '../config/app-config';
+import { HermesProfile } from './hermes-profile';
+import { HermesProfiles } from './hermes-profiles';
+import { HermesRunEvent, HermesUsage } from './hermes-events';
+import { hermesRunEvents, HermesStreamStats } from './hermes-event-stream';
+import {
+  asErrorLike,
+  errorMessage,
+  HermesConnectionError,
+  HermesHttpError,
+  HermesProtocolError,
+  HermesTimeoutError,
+} from './hermes.errors';
+
+export interface HermesHistoryMessage {
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+}
+
+/** The body of `POST /v1/runs`. */
+export interface HermesRunRequest {
+  input: string;
+  session_id?: string;
+  model?: string;
+  instructions?: string;
+  conversation_history?: HermesHistoryMessage[];
+}
+
+export interface HermesRunCreated {
+  runId: string;
+  /** `started` for a new run. */
+  status: string;
+  /** True when the upstream returned the run already admitted under this idempotency key. */
+  replayed: boolean;
+}
+
+export const HERMES_RUN_STATES = [
+  'queued',
+  'running',
+  'waiting_for_approval',
+  'stopping',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+] as const;
+export type HermesRunState = (typeof HERMES_RUN_STATES)[number];
+
+/** States after which the run will not change any more (`interrupted`: the upstream restarted). */
+export const HERMES_FINAL_RUN_STATES: ReadonlySet<HermesRunState> = new Set([
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+]);
+
+/** `GET /v1/runs/{id}`. Unlisted fields are kept as they came. */
+export interface HermesRunStatus {
+  run_id: string;
+  status: HermesRunState;
+  object?: string;
+  created_at?: number;
+  updated_at?: number;
+  session_id?: string;
+  model?: string;
+  last_event?: string;
+  output?: string;
+  usage?: HermesUsage;
+  error?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * What `stopRun` achieved:
+ * - `stopping`: the upstream is stopping the run; its stream will end with `run.cancelled`
+ *   (or a last `run.completed`/`run.failed`);
+ * - `finished`: the run had already ended (`run` is its status);
+ * - `not_active`: 409, the run is not live in that upstream process (e.g. after its restart);
+ * - `unknown_run`: 404.
+ */
+export type HermesStopResult =
+  | { outcome: 'stopping' }
+  | { outcome: 'finished'; run: HermesRunStatus }
+  | { outcome: 'not_active' }
+  | { outcome: 'unknown_run' };
+
+export interface HermesUpstreamHealth {
+  status: 'up' | 'down';
+  url: string;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface CreateRunOptions {
+  /**
+   * Attempts in all (default 1). Only connection failures and timeouts are retried, with the same
+   * idempotency key, so a retry never starts a second run.
+   */
+  attempts?: number;
+}
+
+interface HttpCall {
+  operation: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+const MAX_ERROR_BODY = 2000;
+const MAX_HEALTH_TIMEOUT_MS = 5000;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The one way the gateway talks to a Hermes upstream. Every method takes a profile name
+ * (unknown: {@link UnknownProfileError}) and fails with a typed {@link HermesError}.
+ */
+@Injectable()
+export class HermesClient {
+  private readonly logger = new Logger(HermesClient.name);
+  /** Counters of every event stream this client opened. */
+  readonly streamStats = new HermesStreamStats();
+
+  constructor(
+    private readonly profiles: HermesProfiles,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** `POST /v1/runs` with an `Idempotency-Key` (1–255 visible ASCII characters). */
+  async createRun(
+    profileName: string,
+    request: HermesRunRequest,
+    idempotencyKey: string,
+    options: CreateRunOptions = {},
+  ): Promise<HermesRunCreated> {
+    const profile = this.profiles.get(profileName);
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new RangeError('The idempotency key must be 1–255 visible ASCII characters');
+    }
+    const attempts = Math.max(1, options.attempts ?? 1);
+    const call: HttpCall = {
+      operation: 'create run',
+      method: 'POST',
+      path: '/v1/runs',
+      body: request,
+      headers: { 'Idempotency-Key': idempotencyKey },
+    };
+    let answer: HttpAnswer | undefined;
+    for (let attempt = 1; answer === undefined; attempt++) {
+      try {
+        answer = await this.request(profile, call);
+      } catch (error) {
+        const transient =
+          error instanceof HermesConnectionError || error instanceof HermesTimeoutError;
+        if (!transient || attempt >= attempts) throw error;
+        this.logger.warn(`Retrying create run on ${profile.name} (${error.message})`);
+      }
+    }
+    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+    const body = parseObject(answer.text);
+    const runId = body?.['run_id'];
+    if (typeof runId !== 'string' || runId === '') {
+      throw new HermesProtocolError(profile.name, call.operation, 'the answer has no run_id');
+    }
+    const status = typeof body?.['status'] === 'string' ? body['status'] : 'started';
+    const replayed =
+      body?.['replayed'] === true || answer.headers.get('idempotency-replayed') === 'true';
+    this.logger.log(`Run ${runId} ${replayed ? 'replayed' : 'created'} on ${profile.name}`);
+    return { runId, status, replayed };
+  }
+
+  /** `GET /v1/runs/{id}`. Resolves `null` for an unknown run (404); throws if the upstream fails. */
+  async getRun(profileName: string, runId: string): Promise<HermesRunStatus | null> {
+    const profile = this.profiles.get(profileName);
+    const call: HttpCall = { operation: 'get run', method: 'GET', path: runPath(runId) };
+    const answer = await this.request(profile, call);
+    if (answer.status === 404) return null;
+    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+    return parseRunStatus(profile, call.operation, answer.text);
+  }
+
+  /**
+   * The run's events as a cold Observable (see {@link hermesRunEvents}): subscribe once per run,
+   * the upstream serves one consumer. An unknown profile throws at call time, not on subscribe.
+   */
+  runEvents(profileName: string, runId: string): Observable<HermesRunEvent> {
+    const profile = this.profiles.get(profileName);
+    return hermesRunEvents({
+      profile: profile.name,
+      runId,
+      url: `${profile.baseUrl}${runPath(runId)}/events`,
+      headers: profile.authHeaders(),
+      idleTimeoutMs: this.config.hermes.streamIdleTimeoutMs,
+      stats: this.streamStats,
+      logger: this.logger,
+    });
+  }
+
+  /** `POST /v1/runs/{id}/stop`; 409 and 404 are outcomes, not errors. */
+  async stopRun(profileName: string, runId: string): Promise<HermesStopResult> {
+    const profile = this.profiles.get(profileName);
+    const call: HttpCall = {
+      operation: 'stop run',
+      method: 'POST',
+      path: `${runPath(runId)}/stop`,
+    };
+    const answer = await this.request(profile, call);
+    if (answer.status === 404) return { outcome: 'unknown_run' };
+    if (answer.status === 409) return { outcome: 'not_active' };
+    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+    const body = parseObject(answer.text);
+    const status = body?.['status'];
+    if (typeof status === 'string' && isFinalState(status)) {
+      return { outcome: 'finished', run: parseRunStatus(profile, call.operation, answer.text) };
+    }
+    this.logger.log(`Run ${runId} stopping on ${profile.name}`);
+    return { outcome: 'stopping' };
+  }
+
+  /** `POST /v1/runs/{id}/approval` `{ choice, request_id? }`. */
+  async respondToApproval(
+    profileName: string,
+    runId: string,
+    choice: string,
+    requestId?: string,
+  ): Promise<void> {
+    const profile = this.profiles.get(profileName);
+    const call: HttpCall = {
+      operation: 'respond to approval',
+      method: 'POST',
+      path: `${runPath(runId)}/approval`,
+      body: requestId === undefined ? { choice } : { choice, request_id: requestId },
+    };
+    const answer = await this.request(profile, call);
+    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+  }
+
+  /** `GET /health`. Never throws for upstream trouble: a failure is `down` with its reason. */
+  async health(profileName: string): Promise<HermesUpstreamHealth> {
+    const profile = this.profiles.get(profileName);
+    const started = Date.now();
+    const call: HttpCall = {
+      operation: 'health',
+      method: 'GET',
+      path: '/health',
+      timeoutMs: Math.min(this.config.hermes.requestTimeoutMs, MAX_HEALTH_TIMEOUT_MS),
+    };
+    const result = (status: 'up' | 'down', error?: string): HermesUpstreamHealth => ({
+      status,
+      url: profile.displayUrl,
+      latencyMs: Date.now() - started,
+      ...(error === undefined ? {} : { error }),
+    });
+    try {
+      const answer = await this.request(profile, call);
+      if (answer.status >= 200 && answer.status <= 299) return result('up');
+      return result('down', `HTTP ${answer.status}`);
+    } catch (error) {
+      return result('down', errorMessage(error));
+    }
+  }
+
+  private async request(profile: HermesProfile, call: HttpCall): Promise<HttpAnswer> {
+    const timeoutMs = call.timeoutMs ?? this.config.hermes.requestTimeoutMs;
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...call.headers,
+      ...profile.authHeaders(),
+    };
+    if (call.body !== undefined) headers['Content-Type'] = 'application/json';
+    try {
+      // The signal covers the whole exchange, body included.
+      const response = await fetch(`${profile.baseUrl}${call.path}`, {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return { status: response.status, headers: response.headers, text: await response.text() };
+    } catch (error) {
+      if (asErrorLike(error)?.name === 'TimeoutError') {
+        throw new HermesTimeoutError(profile.name, call.operation, timeoutMs);
+      }
+      throw new HermesConnectionError(profile.name, call.operation, error);
+    }
+  }
+}
+
+function runPath(runId: string): string {
+  return `/v1/runs/${encodeURIComponent(runId)}`;
+}
+
+function isFinalState(status: string): boolean {
+  return HERMES_FINAL_RUN_STATES.has(status as HermesRunState);
+}
+
+function httpError(profile: HermesProfile, call: HttpCall, answer: HttpAnswer): HermesHttpError {
+  const body =
+    answer.text.length > MAX_ERROR_BODY ? `${answer.text.slice(0, MAX_ERROR_BODY)}…` : answer.text;
+  return new HermesHttpError(profile.name, call.operation, answer.status, body);
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRunStatus(profile: HermesProfile, operation: string, text: string): HermesRunStatus {
+  const body = parseObject(text);
+  if (!body)
+    throw new HermesProtocolError(profile.name, operation, 'the answer is not a JSON object');
+  const status = body['status'];
+  if (typeof status !== 'string' || !(HERMES_RUN_STATES as readonly string[]).includes(status)) {
+    throw new HermesProtocolError(
+      profile.name,
+      operation,
+      `unexpected run status ${JSON.stringify(status)}`,
+    );
+  }
+  if (typeof body['run_id'] !== 'string') {
+    throw new HermesProtocolError(profile.name, operation, 'the answer has no run_id');
+  }
+  for (const key of ['output', 'error', 'session_id', 'model', 'last_event'] as const) {
+    if (body[key] !== undefined && body[key] !== null && typeof body[key] !== 'string') {
+      body[key] = JSON.stringify(body[key]);
+    }
+    if (body[key] === null) delete body[key];
+  }
+  if (
+    body['usage'] !== undefined &&
+    (typeof body['usage'] !== 'object' || body['usage'] === null)
+  ) {
+    delete body['usage'];
+  }
+  return body as HermesRunStatus;
+}

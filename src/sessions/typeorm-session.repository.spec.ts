@@ -1,0 +1,431 @@
+import { DataSource } from 'typeorm';
+import { TokenCounter } from '../compression/token-counter';
+import { AppError } from '../common/errors/app-error';
+import { ENTITIES } from '../database/entities';
+import { MIGRATIONS } from '../database/migrations';
+import type { Message, NewMessage, Session, ToolCall } from './session.types';
+import { TypeOrmSessionRepository } from './typeorm-session.repository';
+
+/** The rejection of `promise`, which must reject with an AppError. */
+async function appErrorOf(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected an AppError, got none');
+}
+
+const user = (content: string): NewMessage => ({ role: 'user', content });
+const assistant = (content: string, extra: Partial<NewMessage> = {}): NewMessage => ({
+  role: 'assistant',
+  content,
+  ...extra,
+});
+
+async function collect(pages: AsyncIterable<Message[]>): Promise<Message[][]> {
+  const out: Message[][] = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
+
+describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
+  const tokens = new TokenCounter();
+  let dataSource: DataSource;
+  let repo: TypeOrmSessionRepository;
+
+  beforeAll(async () => {
+    dataSource = await new DataSource({
+      type: 'sqlite',
+      database: ':memory:',
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      migrationsRun: true,
+      logging: false,
+    }).initialize();
+    repo = new TypeOrmSessionRepository(dataSource, tokens);
+  });
+
+  beforeEach(async () => {
+    await dataSource.query('DELETE FROM messages');
+    await dataSource.query('DELETE FROM sessions');
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  afterAll(async () => {
+    tokens.onModuleDestroy();
+    await dataSource?.destroy();
+  });
+
+  const countRows = async (sql: string, ...params: unknown[]): Promise<number> => {
+    const [row] = await dataSource.query<{ n: number }[]>(sql, params);
+    return Number(row.n);
+  };
+
+  /** Freezes the clock the repository reads (Date.now) at `seconds`. */
+  const clockAt = (seconds: number): void => {
+    jest.spyOn(Date, 'now').mockReturnValue(seconds * 1000);
+  };
+
+  describe('create', () => {
+    it('stores a session with defaults and finds it again', async () => {
+      clockAt(1_764_230_000.25);
+      const created = await repo.create({ id: 's1', title: 'Logs' });
+      expect(created).toEqual({
+        id: 's1',
+        profile: 'default',
+        model: null,
+        title: 'Logs',
+        preview: null,
+        workspace: null,
+        createdAt: 1_764_230_000.25,
+        lastActive: 1_764_230_000.25,
+        messageCount: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+      });
+      expect(await repo.findById('s1')).toEqual(created);
+    });
+
+    it('generates an id when none is given', async () => {
+      const created = await repo.create({});
+      expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await repo.findById(created.id)).not.toBeNull();
+    });
+
+    it('refuses a taken id with session_exists and keeps the first session', async () => {
+      await repo.create({ id: 'dup', title: 'first' });
+      const error = await appErrorOf(repo.create({ id: 'dup', title: 'second' }));
+      expect(error).toMatchObject({ code: 'session_exists', status: 409 });
+      expect((await repo.findById('dup'))?.title).toBe('first');
+    });
+  });
+
+  describe('appendMessages', () => {
+    it('stores messages in order with their fields and token counts', async () => {
+      await repo.create({ id: 's1' });
+      const toolCalls: ToolCall[] = [
+        { id: 'call_1', type: 'function', function: { name: 'search', arguments: '{"q":"x"}' } },
+      ];
+      const stored = await repo.appendMessages('s1', [
+        user('hello world'),
+        assistant('', { toolCalls, reasoning: 'think', runId: 'run_1' }),
+        { role: 'tool', content: 'found it', toolCallId: 'call_1', toolName: 'search' },
+        assistant('done', { finishReason: 'stop', timestamp: 42.5 }),
+      ]);
+
+      expect(stored.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+      const ids = stored.map((m) => m.id);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(stored[1]).toMatchObject({ toolCalls, reasoning: 'think', runId: 'run_1' });
+      expect(stored[2]).toMatchObject({ toolCallId: 'call_1', toolName: 'search' });
+      expect(stored[3]).toMatchObject({ finishReason: 'stop', timestamp: 42.5 });
+
+      const page = await repo.listMessages('s1', { limit: 10 });
+      expect(page.messages).toEqual(stored);
+
+      expect(stored[0].tokenCount).toBeGreaterThanOrEqual(2);
+      // The tool call JSON is counted: more than the reasoning alone could make.
+      expect(stored[1].tokenCount).toBeGreaterThanOrEqual(
+        tokens.countInline(JSON.stringify(toolCalls)),
+      );
+      for (const message of stored) expect(message.tokenCount).toBeGreaterThan(0);
+    });
+
+    it('updates message_count and last_active', async () => {
+      clockAt(1000);
+      await repo.create({ id: 's1' });
+      clockAt(2000);
+      await repo.appendMessages('s1', [user('a'), assistant('b')]);
+      clockAt(3000);
+      await repo.appendMessages('s1', [user('c')]);
+
+      expect(await repo.findById('s1')).toMatchObject({
+        messageCount: 3,
+        createdAt: 1000,
+        lastActive: 3000,
+      });
+    });
+
+    it('sets the preview from the first user message, once', async () => {
+      await repo.create({ id: 's1' });
+      await repo.appendMessages('s1', [assistant('Welcome!')]);
+      expect((await repo.findById('s1'))?.preview).toBeNull();
+
+      await repo.appendMessages('s1', [
+        assistant('still no user'),
+        user('  How do I\nrotate logs?  '),
+        user('second question'),
+      ]);
+      expect((await repo.findById('s1'))?.preview).toBe('How do I rotate logs?');
+
+      await repo.appendMessages('s1', [user('a later question')]);
+      expect((await repo.findById('s1'))?.preview).toBe('How do I rotate logs?');
+    });
+
+    it('keeps the preview within 100 characters', async () => {
+      await repo.create({ id: 's1' });
+      await repo.appendMessages('s1', [user('x'.repeat(300))]);
+      expect((await repo.findById('s1'))?.preview).toBe('x'.repeat(100));
+    });
+
+    it('returns nothing and changes nothing for an empty batch', async () => {
+      clockAt(1000);
+      await repo.create({ id: 's1' });
+      clockAt(2000);
+      expect(await repo.appendMessages('s1', [])).toEqual([]);
+      expect(await repo.findById('s1')).toMatchObject({ messageCount: 0, lastActive: 1000 });
+    });
+
+    it('refuses an unknown session with unknown_session and writes nothing', async () => {
+      const error = await appErrorOf(repo.appendMessages('nope', [user('hi')]));
+      expect(error).toMatchObject({ code: 'unknown_session', status: 404 });
+      expect(await countRows('SELECT COUNT(*) AS n FROM messages')).toBe(0);
+    });
+
+    it('is atomic: a failing row undoes the rows and counters before it', async () => {
+      await repo.create({ id: 's1' });
+      await repo.appendMessages('s1', [user('kept')]);
+      // content is NOT NULL: the second row of the batch fails inside the transaction.
+      const broken = { role: 'assistant', content: null } as unknown as NewMessage;
+
+      await expect(repo.appendMessages('s1', [user('rolled back'), broken])).rejects.toThrow(
+        /NOT NULL/,
+      );
+
+      expect(await countRows('SELECT COUNT(*) AS n FROM messages')).toBe(1);
+      expect(await repo.findById('s1')).toMatchObject({ messageCount: 1, preview: 'kept' });
+    });
+  });
+
+  describe('list', () => {
+    /** Creates sessions at the given clock times, in order. */
+    async function createAt(entries: [id: string, seconds: number][]): Promise<void> {
+      for (const [id, seconds] of entries) {
+        clockAt(seconds);
+        await repo.create({ id });
+      }
+      jest.restoreAllMocks();
+    }
+
+    async function allPages(limit: number, profile?: string): Promise<Session[][]> {
+      const pages: Session[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await repo.list({ limit, cursor, profile });
+        pages.push(page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && pages.length < 50);
+      return pages;
+    }
+
+    it('pages through sessions with tied last_active exactly once, newest first', async () => {
+      await createAt([
+        ['c', 100],
+        ['a', 200],
+        ['e', 200],
+        ['b', 200],
+        ['g', 200],
+        ['d', 200],
+        ['f', 300],
+        ['h', 50],
+      ]);
+      const expected = ['f', 'g', 'e', 'd', 'b', 'a', 'c', 'h'];
+
+      for (const limit of [1, 2, 3, 5, 8]) {
+        const pages = await allPages(limit);
+        expect(pages.flat().map((s) => s.id)).toEqual(expected);
+        expect(pages.every((page) => page.length <= limit)).toBe(true);
+      }
+    });
+
+    it('has no next cursor when the last page is exactly full', async () => {
+      await createAt([
+        ['a', 1],
+        ['b', 2],
+      ]);
+      const page = await repo.list({ limit: 2 });
+      expect(page.items.map((s) => s.id)).toEqual(['b', 'a']);
+      expect(page.nextCursor).toBeNull();
+    });
+
+    it('is empty without sessions', async () => {
+      expect(await repo.list({ limit: 5 })).toEqual({ items: [], nextCursor: null });
+    });
+
+    it('filters by profile across pages', async () => {
+      for (const [id, profile] of [
+        ['w1', 'work'],
+        ['d1', 'default'],
+        ['w2', 'work'],
+        ['w3', 'work'],
+      ]) {
+        await repo.create({ id, profile });
+      }
+      const ids = (await allPages(1, 'work')).flat().map((s) => s.id);
+      expect([...ids].sort()).toEqual(['w1', 'w2', 'w3']);
+    });
+
+    it('refuses a cursor it did not issue', async () => {
+      const error = await appErrorOf(repo.list({ limit: 5, cursor: 'bogus' }));
+      expect(error.code).toBe('invalid_cursor');
+    });
+  });
+
+  describe('listMessages', () => {
+    async function sessionWith(count: number): Promise<Message[]> {
+      await repo.create({ id: 's1' });
+      if (count === 0) return [];
+      return repo.appendMessages(
+        's1',
+        Array.from({ length: count }, (_, i) => user(`m${i}`)),
+      );
+    }
+
+    it('is an empty page for an empty session', async () => {
+      await sessionWith(0);
+      expect(await repo.listMessages('s1', { limit: 5 })).toEqual({
+        messages: [],
+        hasMore: false,
+      });
+    });
+
+    it('has no more when the session holds exactly `limit` messages', async () => {
+      const all = await sessionWith(3);
+      expect(await repo.listMessages('s1', { limit: 3 })).toEqual({
+        messages: all,
+        hasMore: false,
+      });
+    });
+
+    it('pages backwards from the newest, each page chronological', async () => {
+      const all = await sessionWith(5);
+      const newest = await repo.listMessages('s1', { limit: 2 });
+      expect(newest).toEqual({ messages: all.slice(3), hasMore: true });
+
+      const middle = await repo.listMessages('s1', { limit: 2, before: newest.messages[0].id });
+      expect(middle).toEqual({ messages: all.slice(1, 3), hasMore: true });
+
+      const oldest = await repo.listMessages('s1', { limit: 2, before: middle.messages[0].id });
+      expect(oldest).toEqual({ messages: all.slice(0, 1), hasMore: false });
+    });
+
+    it('is an empty page before the first message', async () => {
+      const all = await sessionWith(3);
+      expect(await repo.listMessages('s1', { limit: 2, before: all[0].id })).toEqual({
+        messages: [],
+        hasMore: false,
+      });
+    });
+
+    it('does not show messages of other sessions', async () => {
+      const own = await sessionWith(2);
+      await repo.create({ id: 's2' });
+      await repo.appendMessages('s2', [user('other')]);
+      expect((await repo.listMessages('s1', { limit: 10 })).messages).toEqual(own);
+    });
+
+    it('refuses an unknown session', async () => {
+      const error = await appErrorOf(repo.listMessages('nope', { limit: 5 }));
+      expect(error.code).toBe('unknown_session');
+    });
+  });
+
+  describe('streamMessages', () => {
+    it('yields the whole transcript in order, a page at a time', async () => {
+      await repo.create({ id: 's1' });
+      await repo.create({ id: 's2' });
+      const first = await repo.appendMessages('s1', [user('1'), assistant('2'), user('3')]);
+      await repo.appendMessages('s2', [user('other')]);
+      const second = await repo.appendMessages('s1', [assistant('4'), user('5')]);
+
+      const pages = await collect(repo.streamMessages('s1', 2));
+      expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+      expect(pages.flat()).toEqual([...first, ...second]);
+    });
+
+    it('ends cleanly when the last page is exactly full', async () => {
+      await repo.create({ id: 's1' });
+      const all = await repo.appendMessages('s1', [user('1'), user('2'), user('3'), user('4')]);
+      const pages = await collect(repo.streamMessages('s1', 2));
+      expect(pages.flat()).toEqual(all);
+      expect(pages.every((page) => page.length > 0)).toBe(true);
+    });
+
+    it('yields nothing for an empty session', async () => {
+      await repo.create({ id: 's1' });
+      expect(await collect(repo.streamMessages('s1', 2))).toEqual([]);
+    });
+
+    it('refuses an unknown session', async () => {
+      const error = await appErrorOf(collect(repo.streamMessages('nope')));
+      expect(error.code).toBe('unknown_session');
+    });
+  });
+
+  describe('update', () => {
+    it('changes only the given fields', async () => {
+      await repo.create({ id: 's1', title: 'old', workspace: '/w' });
+      expect(await repo.update('s1', { title: 'new' })).toMatchObject({
+        title: 'new',
+        workspace: '/w',
+      });
+      expect(await repo.update('s1', { workspace: null })).toMatchObject({
+        title: 'new',
+        workspace: null,
+      });
+      expect(await repo.findById('s1')).toMatchObject({ title: 'new', workspace: null });
+    });
+
+    it.each([{ title: 'x' }, {}])('refuses an unknown session (patch %j)', async (patch) => {
+      const error = await appErrorOf(repo.update('nope', patch));
+      expect(error).toMatchObject({ code: 'unknown_session', status: 404 });
+    });
+  });
+
+  describe('delete', () => {
+    it('removes the session and, by cascade, its messages only', async () => {
+      await repo.create({ id: 's1' });
+      await repo.create({ id: 's2' });
+      await repo.appendMessages('s1', [user('a'), assistant('b')]);
+      await repo.appendMessages('s2', [user('c')]);
+
+      await repo.delete('s1');
+
+      expect(await repo.findById('s1')).toBeNull();
+      expect(await countRows('SELECT COUNT(*) AS n FROM messages WHERE session_id = ?', 's1')).toBe(
+        0,
+      );
+      expect(await countRows('SELECT COUNT(*) AS n FROM messages WHERE session_id = ?', 's2')).toBe(
+        1,
+      );
+    });
+
+    it('refuses an unknown session', async () => {
+      const error = await appErrorOf(repo.delete('nope'));
+      expect(error).toMatchObject({ code: 'unknown_session', status: 404 });
+    });
+  });
+
+  describe('search', () => {
+    it('matches %, _ and \\ literally, in titles, previews and message content', async () => {
+      await repo.create({ id: 'pct', title: 'Disk at 95% full' });
+      await repo.create({ id: 'nine', title: 'Disk at 95 full' });
+      await repo.create({ id: 'msg' });
+      await repo.appendMessages('msg', [assistant('use a\\b_c paths')]);
+      await repo.create({ id: 'abc' });
+      await repo.appendMessages('abc', [assistant('use aXbYc paths')]);
+
+      expect((await repo.search('95%', 10)).map((hit) => hit.session.id)).toEqual(['pct']);
+      const hits = await repo.search('A\\B_C', 10);
+      expect(hits.map((hit) => hit.session.id)).toEqual(['msg']);
+      expect(hits[0].messageId).not.toBeNull();
+      expect(hits[0].snippet).toBe('use a\\b_c paths');
+    });
+  });
+});
