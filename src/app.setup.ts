@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { ChatIoAdapter } from './chat-run/chat-io.adapter';
 import { AppConfig } from './config/app-config';
 
 /** Everything `main.ts` does to the app besides listening, shared with the e2e tests. */
@@ -10,6 +11,7 @@ export function configureApp(app: NestExpressApplication): AppConfig {
   app.flushLogs();
   app.setGlobalPrefix('api');
   app.enableCors({ origin: config.http.corsOrigins, credentials: false });
+  app.useWebSocketAdapter(new ChatIoAdapter(app));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
 

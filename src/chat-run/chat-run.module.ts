@@ -1,8 +1,30 @@
 import { Module } from '@nestjs/common';
+import { HermesModule } from '../hermes/hermes.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ChatRunGateway } from './chat-run.gateway';
+import { ChatRunLifecycle } from './chat-run.lifecycle';
+import { EventLogModule } from './event-log/event-log.module';
+import { ResumeService } from './resume.service';
+import { RunExecutor } from './runs/run-executor';
+import { RunQueueService } from './runs/run-queue.service';
+import { RunStore } from './runs/run.store';
+import { SessionlessRunner } from './runs/sessionless-runner';
+import { SessionRuntimes } from './runtime/session-runtimes';
+import { SessionEmitter } from './session-emitter';
 
-/**
- * The `/chat-run` Socket.IO namespace (ChatRunGateway, RunQueueService, transcript folding,
- * event log). Built on the sessions store and the Hermes client; see the chat-run issue.
- */
-@Module({})
+/** The `/chat-run` Socket.IO namespace: runs, queue, abort, resume and replay. */
+@Module({
+  imports: [SessionsModule, HermesModule, EventLogModule],
+  providers: [
+    ChatRunGateway,
+    ChatRunLifecycle,
+    RunQueueService,
+    RunExecutor,
+    RunStore,
+    ResumeService,
+    SessionEmitter,
+    SessionRuntimes,
+    SessionlessRunner,
+  ],
+})
 export class ChatRunModule {}

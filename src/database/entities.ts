@@ -1,6 +1,14 @@
+import { EVENT_LOG_ENTITIES } from '../chat-run/event-log/event-log.entities';
+import { RunEntity } from '../chat-run/runs/run.entity';
 import { HermesCleanupTask } from '../hermes/home/hermes-cleanup-task.entity';
 import { MessageEntity } from '../sessions/message.entity';
 import { SessionEntity } from '../sessions/session.entity';
 
 /** Every entity; feature modules add theirs here as the schema grows. */
-export const ENTITIES = [SessionEntity, MessageEntity, HermesCleanupTask];
+export const ENTITIES = [
+  SessionEntity,
+  MessageEntity,
+  HermesCleanupTask,
+  RunEntity,
+  ...EVENT_LOG_ENTITIES,
+];

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Brackets, DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { TokenCounter } from '../compression/token-counter';
 import { AppError } from '../common/errors/app-error';
+import { serialTransaction } from '../database/serial-transactions';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MessageEntity } from './message.entity';
 import { makePreview, makeSnippet, toMessage, toSession } from './session.mapper';
@@ -189,7 +190,7 @@ export class TypeOrmSessionRepository extends SessionRepository {
     // Counted before the transaction: tokenising long texts must not hold a write lock.
     const tokenCounts = await Promise.all(input.map((message) => this.countMessage(message)));
     const now = nowSeconds();
-    return this.dataSource.transaction(async (manager) => {
+    return serialTransaction(this.dataSource, async (manager) => {
       const session = await manager.findOneBy(SessionEntity, { id: sessionId });
       if (!session) throw AppError.unknownSession(sessionId);
       const entities = input.map((message, index) =>
@@ -219,7 +220,7 @@ export class TypeOrmSessionRepository extends SessionRepository {
     const counts = final
       ? await Promise.all(updates.map((update) => this.countMessage(update)))
       : undefined;
-    await this.dataSource.transaction(async (manager) => {
+    await serialTransaction(this.dataSource, async (manager) => {
       for (const [index, update] of updates.entries()) {
         await manager.update(
           MessageEntity,

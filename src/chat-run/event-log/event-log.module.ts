@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { EVENT_LOG_OPTIONS, EventLogOptions } from './event-log.options';
+import { EventLog } from './event-log.service';
+
+/** The stored event log (seq numbers and replay); options come from the validated config. */
+@Module({
+  providers: [
+    {
+      provide: EVENT_LOG_OPTIONS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): Partial<EventLogOptions> => ({
+        window: config.chatRun.eventLogWindow,
+      }),
+    },
+    EventLog,
+  ],
+  exports: [EventLog],
+})
+export class EventLogModule {}

@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error';
+import { SessionRepository } from '../sessions/session.repository';
+import { presentMessage } from '../sessions/session.presenter';
+import type { MessageDto } from '../sessions/dto/message.response.dto';
+import type { ResumedPayload } from './chat-run.events';
+import { EventLog, type ReplayResult } from './event-log/event-log.service';
+import { ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
+import { RunStore } from './runs/run.store';
+import type { ActiveRun } from './runs/active-run';
+import type { RunEntity } from './runs/run.entity';
+import { SessionRuntimes } from './runtime/session-runtimes';
+
+export const DEFAULT_RESUME_LIMIT = 200;
+
+export interface ResumeAnswer {
+  seq: number;
+  replayed?: boolean;
+}
+
+/**
+ * Answers `resume`: `resumed` (the newest page of messages with the active run's text so far,
+ * queue, state), then the replay after `after_seq`, then the live tail. Everything is read first
+ * and the last step — snapshot, replay, joining the room — is synchronous, so no live event falls
+ * between the snapshot and the live tail and none arrives twice.
+ */
+@Injectable()
+export class ResumeService {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly runs: RunStore,
+    private readonly runtimes: SessionRuntimes,
+    private readonly log: EventLog,
+    private readonly emitter: SessionEmitter,
+  ) {}
+
+  async resume(
+    socket: ChatSocket,
+    sessionId: string,
+    limit = DEFAULT_RESUME_LIMIT,
+    afterSeq?: number,
+  ): Promise<ResumeAnswer> {
+    const session = await this.sessions.findById(sessionId);
+    if (!session) throw AppError.unknownSession(sessionId);
+    const runtime = await this.runtimes.acquire(sessionId);
+    // Gives the text streamed so far its stored ids; later text is patched in when sending.
+    await runtime.activeRun?.flush().catch(() => undefined);
+    const [page, queue] = await Promise.all([
+      this.sessions.listMessages(sessionId, { limit }),
+      this.runs.queued(sessionId),
+    ]);
+    let answer: ResumeAnswer = { seq: 0 };
+    const send = (replay?: ReplayResult): void => {
+      const messages = page.messages.map(presentMessage);
+      const active = runtime.activeRun;
+      const unsaved = active ? overlayActiveRun(messages, active, sessionId) : 0;
+      const resumed: ResumedPayload = {
+        messages,
+        isWorking: runtime.isWorking,
+        isAborting: runtime.isAborting,
+        events: runtime.isWorking ? [...runtime.stateEvents] : [],
+        inputTokens: runtime.inputTokens,
+        outputTokens: runtime.outputTokens,
+        queueLength: queue.length,
+        queue: queue.map((run: RunEntity) => ({
+          queue_id: run.queueId,
+          input: run.input,
+          created_at: run.createdAt,
+        })),
+        messageTotal: session.messageCount + unsaved,
+        hasMoreBefore: page.hasMore,
+        seq: this.log.latestSeq(sessionId),
+        ...(replay ? { replayed: replay.complete } : {}),
+      };
+      this.emitter.toSocket(socket, 'resumed', resumed, sessionId);
+      if (replay?.complete) this.emitter.replay(socket, replay.events);
+      void socket.join(sessionRoom(sessionId));
+      answer = { seq: resumed.seq, ...(replay ? { replayed: replay.complete } : {}) };
+    };
+    if (afterSeq === undefined) send();
+    else await this.log.replay(sessionId, afterSeq, send);
+    return answer;
+  }
+}
+
+/**
+ * Replaces the stored versions of the active run's messages by their in-memory drafts (text that
+ * streamed after the last write) and appends drafts not written yet, with provisional negative
+ * ids. Returns how many were appended.
+ */
+function overlayActiveRun(messages: MessageDto[], active: ActiveRun, sessionId: string): number {
+  const drafts = active.transcript.messages;
+  const ids = active.writer.storedIds;
+  const byId = new Map(messages.map((message, index) => [message.id, index]));
+  let appended = 0;
+  drafts.forEach((draft, index) => {
+    const id = ids[index] ?? -(index + 1);
+    const dto = presentMessage({
+      id,
+      sessionId,
+      role: draft.role,
+      content: draft.content,
+      reasoning: draft.reasoning,
+      toolCalls: draft.toolCalls,
+      toolCallId: draft.toolCallId,
+      toolName: draft.toolName,
+      finishReason: draft.finishReason,
+      runId: active.run.id,
+      tokenCount: 0,
+      timestamp: Date.now() / 1000,
+    });
+    const at = byId.get(id);
+    if (at !== undefined) {
+      dto.timestamp = messages[at].timestamp;
+      messages[at] = dto;
+    } else if (ids[index] === undefined) {
+      messages.push(dto);
+      appended++;
+    }
+  });
+  return appended;
+}

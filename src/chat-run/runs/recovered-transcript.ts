@@ -1,0 +1,58 @@
+import type { RunCompletedPayload } from '../../hermes/hermes-events';
+import type { Message } from '../../sessions/session.types';
+import { normaliseAssistantContent } from '../transcript/content-blocks';
+import {
+  foldEvent,
+  initialTranscript,
+  type DraftMessage,
+  type RunTranscript,
+} from '../transcript/transcript.reducer';
+
+/**
+ * The transcript of a run as the store has it (after a restart): the drafts the writer already
+ * stored, still open, so the run's final output can complete them.
+ */
+export function transcriptFromStored(runId: string, stored: readonly Message[]): RunTranscript {
+  const messages = stored
+    .filter(
+      (message): message is Message & { role: DraftMessage['role'] } => message.role !== 'user',
+    )
+    .map((message): DraftMessage => ({
+      role: message.role,
+      content: message.content,
+      reasoning: message.reasoning,
+      toolCalls: message.toolCalls,
+      toolCallId: message.toolCallId,
+      toolName: message.toolName,
+      finishReason: message.finishReason,
+      open: message.finishReason === null,
+    }));
+  const toolSeq = messages.filter((message) => message.role === 'tool').length;
+  return { ...initialTranscript(runId), messages, toolSeq };
+}
+
+/**
+ * Completes a transcript from the run's status (its stream was lost): the final output replaces
+ * the partial text of the last assistant message, since the stream stopped somewhere inside it.
+ */
+export function withFinalOutput(
+  transcript: RunTranscript,
+  payload: RunCompletedPayload,
+): RunTranscript {
+  const last = findLastAssistant(transcript.messages);
+  if (last < 0 || !payload.output) return foldEvent(transcript, { type: 'run.completed', payload });
+  const final = normaliseAssistantContent(payload.output);
+  const messages = [...transcript.messages];
+  const partial = messages[last];
+  messages[last] = {
+    ...partial,
+    content: final.content.length >= partial.content.length ? final.content : partial.content,
+    reasoning: partial.reasoning ?? final.reasoning,
+  };
+  return foldEvent({ ...transcript, messages }, { type: 'run.completed', payload });
+}
+
+function findLastAssistant(messages: readonly DraftMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'assistant') return i;
+  return -1;
+}

@@ -1,0 +1,8 @@
+import type { RunCompletedPayload } from '../../hermes/hermes-events';
+import type { RunFailureCode } from '../chat-run.events';
+
+/** How a run ended, whatever told us: its event stream, the status endpoint or an abort. */
+export type RunOutcome =
+  | { kind: 'completed'; payload: RunCompletedPayload }
+  | { kind: 'failed'; error: string; code: RunFailureCode }
+  | { kind: 'aborted'; synced: boolean };
