@@ -23,8 +23,8 @@ export class ChatIoAdapter extends IoAdapter {
     const { maxInputBytes } = this.config.chatRun;
     return super.createIOServer(port, {
       ...options,
-      // JSON escaping can double the size of text (e.g. quotes, control characters).
-      maxHttpBufferSize: maxInputBytes * 2 + ENVELOPE_BYTES,
+      // JSON escaping can make text six times larger (a control character becomes \u00XX).
+      maxHttpBufferSize: maxInputBytes * 6 + ENVELOPE_BYTES,
       cors: { origin: this.config.http.corsOrigins, credentials: false },
     }) as Server;
   }

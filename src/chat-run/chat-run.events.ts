@@ -56,6 +56,7 @@ export type RunFailureCode =
   | 'protocol_error'
   | 'stream_lost'
   | 'interrupted'
+  | 'storage_error'
   | 'unknown_profile'
   | 'internal_error';
 

@@ -12,6 +12,7 @@ import { AuthTokenService } from '../common/auth/auth-token.service';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import { HermesClient } from '../hermes/hermes.client';
+import { HermesHttpError } from '../hermes/hermes.errors';
 import { HermesProfiles } from '../hermes/hermes-profiles';
 import {
   ApprovalRespondDto,
@@ -183,20 +184,27 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   ): Promise<void> {
     return this.answer(socket, 'approval.respond', ack, body, async () => {
       const { session_id, choice, request_id } = validatePayload(ApprovalRespondDto, body);
-      const active = this.runtimes.peek(session_id)?.activeRun;
-      if (!active?.upstreamRunId) {
-        throw new AppError(
-          'no_pending_approval',
-          `Session '${session_id}' has no run waiting for approval`,
-          409,
-        );
-      }
-      await this.hermes.respondToApproval(
-        active.run.profile,
-        active.upstreamRunId,
-        choice,
-        request_id,
+      const noPending = new AppError(
+        'no_pending_approval',
+        `Session '${session_id}' has no run waiting for approval`,
+        409,
       );
+      const active = this.runtimes.peek(session_id)?.activeRun;
+      if (!active?.upstreamRunId) throw noPending;
+      try {
+        await this.hermes.respondToApproval(
+          active.run.profile,
+          active.upstreamRunId,
+          choice,
+          request_id,
+        );
+      } catch (error) {
+        // The upstream's own "nothing pending" (409) or "unknown run" (404).
+        if (error instanceof HermesHttpError && (error.status === 404 || error.status === 409)) {
+          throw noPending;
+        }
+        throw error;
+      }
       return { session_id };
     });
   }

@@ -7,6 +7,7 @@ import { EventLogModule } from './event-log/event-log.module';
 import { ResumeService } from './resume.service';
 import { RunExecutor } from './runs/run-executor';
 import { RunQueueService } from './runs/run-queue.service';
+import { RunStatusFollower } from './runs/run-status-follower';
 import { RunStore } from './runs/run.store';
 import { SessionlessRunner } from './runs/sessionless-runner';
 import { SessionRuntimes } from './runtime/session-runtimes';
@@ -20,6 +21,7 @@ import { SessionEmitter } from './session-emitter';
     ChatRunLifecycle,
     RunQueueService,
     RunExecutor,
+    RunStatusFollower,
     RunStore,
     ResumeService,
     SessionEmitter,

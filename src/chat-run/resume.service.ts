@@ -92,6 +92,7 @@ function overlayActiveRun(messages: MessageDto[], active: ActiveRun, sessionId: 
   const drafts = active.transcript.messages;
   const ids = active.writer.storedIds;
   const byId = new Map(messages.map((message, index) => [message.id, index]));
+  const newestListed = messages.reduce((max, message) => Math.max(max, message.id), 0);
   let appended = 0;
   drafts.forEach((draft, index) => {
     const id = ids[index] ?? -(index + 1);
@@ -113,7 +114,8 @@ function overlayActiveRun(messages: MessageDto[], active: ActiveRun, sessionId: 
     if (at !== undefined) {
       dto.timestamp = messages[at].timestamp;
       messages[at] = dto;
-    } else if (ids[index] === undefined) {
+    } else if (ids[index] === undefined || id > newestListed) {
+      // Not written yet, or written after the page was read.
       messages.push(dto);
       appended++;
     }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Brackets, DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { TokenCounter } from '../compression/token-counter';
 import { AppError } from '../common/errors/app-error';
-import { serialTransaction } from '../database/serial-transactions';
+import { serialTransaction, serialWrite } from '../database/serial-transactions';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MessageEntity } from './message.entity';
 import { makePreview, makeSnippet, toMessage, toSession } from './session.mapper';
@@ -77,7 +77,7 @@ export class TypeOrmSessionRepository extends SessionRepository {
     const session = toSession(entity);
     try {
       // insert, not save: save would silently overwrite an existing row with the same id.
-      await this.sessions.insert(entity);
+      await serialWrite(this.dataSource, () => this.sessions.insert(entity));
     } catch (error) {
       if (isUniqueViolation(error)) throw AppError.sessionExists(entity.id);
       throw error;
@@ -172,7 +172,9 @@ export class TypeOrmSessionRepository extends SessionRepository {
     if (patch.title !== undefined) changes.title = patch.title;
     if (patch.workspace !== undefined) changes.workspace = patch.workspace;
     if (Object.keys(changes).length > 0) {
-      const result = await this.sessions.update({ id }, changes);
+      const result = await serialWrite(this.dataSource, () =>
+        this.sessions.update({ id }, changes),
+      );
       if (!result.affected) throw AppError.unknownSession(id);
     }
     const session = await this.findById(id);
@@ -181,7 +183,7 @@ export class TypeOrmSessionRepository extends SessionRepository {
   }
 
   async delete(id: string): Promise<void> {
-    const result = await this.sessions.delete({ id });
+    const result = await serialWrite(this.dataSource, () => this.sessions.delete({ id }));
     if (!result.affected) throw AppError.unknownSession(id);
   }
 
@@ -189,6 +191,8 @@ export class TypeOrmSessionRepository extends SessionRepository {
     if (input.length === 0) return [];
     // Counted before the transaction: tokenising long texts must not hold a write lock.
     const tokenCounts = await Promise.all(input.map((message) => this.countMessage(message)));
+    // Checked before BEGIN as well, so that the usual failure never needs a rollback.
+    await this.requireSession(sessionId);
     const now = nowSeconds();
     return serialTransaction(this.dataSource, async (manager) => {
       const session = await manager.findOneBy(SessionEntity, { id: sessionId });
@@ -249,12 +253,14 @@ export class TypeOrmSessionRepository extends SessionRepository {
       }
     }
     if (Object.keys(increments).length === 0) return;
-    await this.sessions
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set(increments)
-      .where('id = :id', { id: sessionId })
-      .execute();
+    await serialWrite(this.dataSource, () =>
+      this.sessions
+        .createQueryBuilder()
+        .update(SessionEntity)
+        .set(increments)
+        .where('id = :id', { id: sessionId })
+        .execute(),
+    );
   }
 
   async messagesAfter(sessionId: string, afterId: number): Promise<Message[]> {

@@ -338,7 +338,9 @@ describe('/chat-run (e2e)', () => {
     const cut = await first.waitFor('message.delta', (e) => e.delta === 's3 ');
     first.close();
     const second = await connect();
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Let some events go by while nobody listens.
+    const upstream = hermes.lastRun!;
+    await hermes.waitFor(() => upstream.deltasEmitted >= 7);
     const ack = await second.request('resume', { session_id: 'replay', after_seq: cut.seq });
     expect(ack).toMatchObject({ ok: true, replayed: true });
     await second.waitFor('run.completed');

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
+import sqlite3 from 'sqlite3';
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
 import { ChatClient } from './support/chat-client';
@@ -14,6 +16,7 @@ interface Server {
   child: ChildProcess;
   url: string;
   exited: Promise<number | null>;
+  output: () => string;
 }
 
 /** Starts src/main.ts as its own process and resolves once it listens. */
@@ -36,16 +39,51 @@ function startServer(env: Record<string, string>): Promise<Server> {
       const match = /Listening on (http:\/\/[^\s"]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve({ child, url: match[1].replace('[::1]', '127.0.0.1'), exited });
+        resolve({
+          child,
+          url: match[1].replace('[::1]', '127.0.0.1'),
+          exited,
+          output: () => output,
+        });
       }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     void exited.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
+}
+
+/** Reads a transcript straight from the database, while no server is running. */
+async function storedMessages(
+  env: Record<string, string>,
+  sessionId: string,
+): Promise<[string, string][]> {
+  const sql = 'SELECT role, content FROM messages WHERE session_id = $1 ORDER BY id';
+  if (usePostgres) {
+    const client = new Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO "${env.DATABASE_SCHEMA}"`);
+      const rows = await client.query<{ role: string; content: string }>(sql, [sessionId]);
+      return rows.rows.map((row) => [row.role, row.content]);
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new sqlite3.Database(join(env.DATA_DIR, 'gateway.sqlite'), sqlite3.OPEN_READONLY);
+  try {
+    const rows = await new Promise<{ role: string; content: string }[]>((resolve, reject) =>
+      db.all(
+        sql.replace('$1', '?'),
+        [sessionId],
+        (error, result: { role: string; content: string }[]) =>
+          error ? reject(error) : resolve(result),
+      ),
+    );
+    return rows.map((row) => [row.role, row.content]);
+  } finally {
+    db.close();
+  }
 }
 
 describe('Restart (e2e, real process)', () => {
@@ -144,5 +182,41 @@ describe('Restart (e2e, real process)', () => {
       queue_id: 'second',
     });
     expect(duplicate).toMatchObject({ ok: true, status: 'duplicate' });
+  }, 90000);
+  it('on SIGTERM stores the partial reply, leaves the upstream run going, and the next start finishes it', async () => {
+    const first = await startServer(env);
+    servers.push(first);
+    const client = await connect(first.url);
+    hermes.setNextScenario({ deltas: 25, intervalMs: 40, deltaText: 't{i} ' });
+    await client.request('run', { session_id: 'terminated', input: 'question' });
+    await client.waitFor('message.delta', (e) => e.delta === 't3 ');
+    const upstreamRun = hermes.lastRun!;
+    hermes.clearRequests();
+
+    first.child.kill('SIGTERM');
+    await first.exited;
+    expect(first.output()).toMatch(/Stopped \(SIGTERM\): 1 runs left to recover/);
+    // What had streamed is stored: the partial reply is in the database before any restart.
+    const stored = await storedMessages(env, 'terminated');
+    expect(stored[0]).toEqual(['user', 'question']);
+    expect(stored[1][0]).toBe('assistant');
+    expect(stored[1][1]).toMatch(/^t0 t1 t2 t3 /);
+    // The upstream run was left alone: no stop, and it is still going.
+    expect(hermes.requestsTo('/v1/runs/').filter((r) => r.path.endsWith('/stop'))).toHaveLength(0);
+    expect(upstreamRun.status).toBe('running');
+
+    const second = await startServer(env);
+    servers.push(second);
+    const again = await connect(second.url);
+    await again.request('resume', { session_id: 'terminated' });
+    await again.waitFor('run.completed', () => true, 20000);
+    const res = await request(second.url)
+      .get('/api/sessions/terminated/messages')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
+    expect((res.body.messages as { content: string }[]).map((m) => m.content)).toEqual([
+      'question',
+      Array.from({ length: 25 }, (_, i) => `t${i} `).join(''),
+    ]);
   }, 90000);
 });

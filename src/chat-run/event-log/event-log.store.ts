@@ -1,4 +1,5 @@
 import { DataSource, LessThanOrEqual, MoreThan } from 'typeorm';
+import { serialWrite } from '../../database/serial-transactions';
 import { SessionEntity } from '../../sessions/session.entity';
 import { SessionEventBatchEntity, SessionEventHeadEntity } from './event-log.entities';
 import { LoggedEvent, parseBatch } from './logged-event';
@@ -19,8 +20,8 @@ export interface StoredHead extends HeadRow {
 
 /**
  * The event log's SQL. Every write is a single statement that is atomic on its own and safe to
- * repeat (an upsert), so a flush needs no transaction: TypeORM's SQLite driver runs every query
- * runner on one shared connection, where our transaction would interleave with other services'.
+ * repeat (an upsert), so a flush needs no transaction; writes take the SQLite write lock
+ * (`serialWrite`) so that they never land inside another service's open transaction.
  */
 export class EventLogStore {
   constructor(private readonly dataSource: DataSource) {}
@@ -47,7 +48,18 @@ export class EventLogStore {
   }
 
   /** Batches first, then heads: a crash in between only makes the next open more cautious. */
-  async write(batches: readonly BatchRow[], heads: readonly HeadRow[]): Promise<void> {
+  write(batches: readonly BatchRow[], heads: readonly HeadRow[]): Promise<void> {
+    return serialWrite(this.dataSource, async () => {
+      await this.writeBatches(batches);
+      await this.upsertHeads(heads);
+    });
+  }
+
+  writeHeads(heads: readonly HeadRow[]): Promise<void> {
+    return serialWrite(this.dataSource, () => this.upsertHeads(heads));
+  }
+
+  private async writeBatches(batches: readonly BatchRow[]): Promise<void> {
     if (batches.length > 0) {
       await this.dataSource
         .createQueryBuilder()
@@ -59,10 +71,9 @@ export class EventLogStore {
         .updateEntity(false)
         .execute();
     }
-    await this.writeHeads(heads);
   }
 
-  async writeHeads(heads: readonly HeadRow[]): Promise<void> {
+  private async upsertHeads(heads: readonly HeadRow[]): Promise<void> {
     if (heads.length === 0) return;
     await this.dataSource
       .createQueryBuilder()
@@ -86,7 +97,9 @@ export class EventLogStore {
 
   /** Deletes the batches that hold nothing above `seq`. */
   async deleteThrough(sessionId: string, seq: number): Promise<void> {
-    await this.batches.delete({ sessionId, lastSeq: LessThanOrEqual(seq) });
+    await serialWrite(this.dataSource, () =>
+      this.batches.delete({ sessionId, lastSeq: LessThanOrEqual(seq) }),
+    );
   }
 
   async sessionExists(sessionId: string): Promise<boolean> {

@@ -16,6 +16,8 @@ export class ActiveRun {
   transcript: RunTranscript;
   upstreamRunId: string | null;
   aborting = false;
+  /** The run id `abort.started` named, so that `abort.completed` names the same. */
+  abortedAs: string | undefined;
   subscription: Subscription | undefined;
   readonly outcome: Promise<RunOutcome>;
   private resolveOutcome!: (outcome: RunOutcome) => void;
@@ -30,6 +32,11 @@ export class ActiveRun {
     this.upstreamRunId = run.upstreamRunId;
     this.transcript = initialTranscript(run.upstreamRunId ?? run.id);
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
+  }
+
+  /** The id clients know the run by: the upstream's once it exists. */
+  get publicRunId(): string {
+    return this.upstreamRunId ?? this.run.id;
   }
 
   get isSettled(): boolean {
@@ -52,7 +59,8 @@ export class ActiveRun {
    * cancelled or failed, with their partial text.
    */
   closeDrafts(outcome: RunOutcome): void {
-    if (this.transcript.status !== 'running' || outcome.kind === 'completed') return;
+    if (this.transcript.status !== 'running') return;
+    if (outcome.kind === 'completed' || outcome.kind === 'detached') return;
     const base = { run_id: this.transcript.runId, timestamp: Date.now() / 1000 };
     this.transcript = foldEvent(
       this.transcript,
@@ -77,7 +85,7 @@ export class ActiveRun {
     await this.writer.write(this.transcript, true);
   }
 
-  /** Stops the stream and timers without writing (shutdown: the next start recovers the run). */
+  /** Stops the stream without a final write (shutdown: the next start recovers the run). */
   detach(): void {
     this.subscription?.unsubscribe();
     this.subscription = undefined;

@@ -41,12 +41,24 @@ export function withFinalOutput(
 ): RunTranscript {
   const last = findLastAssistant(transcript.messages);
   if (last < 0 || !payload.output) return foldEvent(transcript, { type: 'run.completed', payload });
+  if (last < transcript.messages.length - 1) {
+    // Tool results came after the last text: the final answer is a new assistant turn.
+    const delta = {
+      event: 'message.delta' as const,
+      run_id: payload.run_id,
+      timestamp: payload.timestamp,
+      delta: normaliseAssistantContent(payload.output).content,
+    };
+    const answered = foldEvent(transcript, { type: 'message.delta', payload: delta });
+    return foldEvent(answered, { type: 'run.completed', payload });
+  }
   const final = normaliseAssistantContent(payload.output);
   const messages = [...transcript.messages];
   const partial = messages[last];
   messages[last] = {
     ...partial,
-    content: final.content.length >= partial.content.length ? final.content : partial.content,
+    // The stream stopped inside this message: the upstream's final text is the whole of it.
+    content: final.content.length > 0 ? final.content : partial.content,
     reasoning: partial.reasoning ?? final.reasoning,
   };
   return foldEvent({ ...transcript, messages }, { type: 'run.completed', payload });

@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config';
 import type { HermesRunEvent, RunCompletedPayload } from '../../hermes/hermes-events';
-import { HermesClient, HERMES_FINAL_RUN_STATES, HermesRunStatus } from '../../hermes/hermes.client';
+import { HermesClient, HermesRunRequest } from '../../hermes/hermes.client';
 import {
   HermesConnectionError,
   HermesError,
@@ -24,9 +23,13 @@ import { completionAnnotations } from '../transcript/transcript.reducer';
 import { ActiveRun } from './active-run';
 import type { RunEntity } from './run.entity';
 import type { RunOutcome } from './run-outcome';
+import { RunStatusFollower } from './run-status-follower';
 import { RunStore } from './run.store';
-import { transcriptFromStored, withFinalOutput } from './recovered-transcript';
+import { transcriptFromStored } from './recovered-transcript';
 import { TranscriptWriter } from './transcript-writer';
+
+const FINAL_WRITE_ATTEMPTS = 3;
+const FINAL_WRITE_BACKOFF_MS = 200;
 
 /**
  * Drives one run from its stored request to its terminal event: stores the user message, builds
@@ -44,39 +47,92 @@ export class RunExecutor {
     private readonly runs: RunStore,
     private readonly emitter: SessionEmitter,
     private readonly log: EventLog,
+    private readonly follower: RunStatusFollower,
     private readonly config: AppConfig,
   ) {}
 
   /** Starts the run; resolves with its outcome once its transcript is stored. */
-  async execute(runtime: SessionRuntime, run: RunEntity): Promise<RunOutcome> {
+  execute(runtime: SessionRuntime, run: RunEntity): Promise<RunOutcome> {
     const active = this.attach(runtime, run);
+    void this.start(runtime, active);
+    return this.finish(runtime, active);
+  }
+
+  /** Takes over a run that was active when the previous process stopped. */
+  recover(runtime: SessionRuntime, run: RunEntity): Promise<RunOutcome> {
+    const active = this.attach(runtime, run);
+    active.aborting = run.status === 'aborting';
+    void this.resumeFromStore(runtime, active).catch((error: unknown) =>
+      active.settle(this.failure(error)),
+    );
+    return this.finish(runtime, active);
+  }
+
+  /** Abort: ask the upstream to stop, then wait for its terminal event at most `graceMs`. */
+  async abort(runtime: SessionRuntime): Promise<void> {
+    const active = runtime.activeRun;
+    if (!active || active.aborting || active.isSettled) return;
+    const graceMs = this.config.chatRun.abortGraceMs;
+    active.aborting = true;
+    active.abortedAs = active.publicRunId;
+    const started = { run_id: active.abortedAs, graceMs };
+    runtime.setStateEvent({ event: 'abort.started', data: started });
+    this.emitter.toSession(runtime.sessionId, 'abort.started', started);
+    const grace = setTimeout(() => active.settle({ kind: 'aborted', synced: false }), graceMs);
+    void active.outcome.finally(() => clearTimeout(grace));
+    await this.runs.update(active.run.id, { status: 'aborting' });
+    if (!active.upstreamRunId) {
+      // Not created upstream yet: `start` stops whatever its create still starts.
+      return active.settle({ kind: 'aborted', synced: true });
+    }
     try {
-      const [userMessage] = await this.sessions.appendMessages(run.sessionId, [
-        { role: 'user', content: run.input, runId: run.id },
-      ]);
-      await this.runs.update(run.id, { userMessageId: userMessage.id, status: 'starting' });
-      const history = await this.sessions.messagesAfter(run.sessionId, 0);
-      const session = await this.sessions.findById(run.sessionId);
+      const stop = await this.hermes.stopRun(active.run.profile, active.upstreamRunId);
+      if (stop.outcome === 'finished') active.settle(this.follower.outcomeOf(active, stop.run));
+      // Nothing left to wait for when the upstream no longer runs it.
+      else if (stop.outcome !== 'stopping') active.settle({ kind: 'aborted', synced: true });
+    } catch (error) {
+      this.logger.warn(`Stopping run ${active.publicRunId} failed: ${describe(error)}`);
+    }
+  }
+
+  /** Shutdown: write what streamed and let go of the stream; the upstream run goes on. */
+  async detach(runtime: SessionRuntime): Promise<void> {
+    const active = runtime.activeRun;
+    if (!active) return;
+    active.settle({ kind: 'detached' });
+    active.detach();
+    await active.flush();
+  }
+
+  /** Stores the user message, creates the upstream run and relays its events. */
+  private async start(runtime: SessionRuntime, active: ActiveRun): Promise<void> {
+    const { run } = active;
+    try {
+      if (run.userMessageId === null) {
+        const [userMessage] = await this.sessions.appendMessages(run.sessionId, [
+          { role: 'user', content: run.input, runId: run.id },
+        ]);
+        run.userMessageId = userMessage.id;
+        await this.runs.update(run.id, { userMessageId: userMessage.id });
+      }
+      if (active.isSettled) return;
       const created = await this.hermes.createRun(
         run.profile,
-        {
-          input: flattenStoredInput(run.input),
-          session_id: `eph_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`,
-          ...(run.model ? { model: run.model } : {}),
-          instructions: this.instructions(run.instructions, session?.workspace ?? null),
-          conversation_history: toConversationHistory(history.filter((m) => m.id < userMessage.id)),
-        },
-        // The run's own id: a create retried after a lost answer never starts a second run.
+        await this.upstreamRequest(run, run.userMessageId),
+        // The run's own id: a create retried (or repeated after a restart) never starts twice.
         run.id,
         { attempts: 3 },
       );
       active.upstreamRunId = created.runId;
       if (active.isSettled) {
-        // Aborted while the create was in flight: stop what it started.
+        // Aborted or detached while the create was in flight: stop what it started.
         await this.hermes.stopRun(run.profile, created.runId).catch(() => undefined);
-        return this.finish(runtime, active);
+        return;
       }
-      await this.runs.update(run.id, { status: 'running', upstreamRunId: created.runId });
+      await this.runs.update(run.id, {
+        status: active.aborting ? 'aborting' : 'running',
+        upstreamRunId: created.runId,
+      });
       this.logger.log(`Run ${run.id} of ${run.sessionId} started upstream as ${created.runId}`);
       this.emitter.toSession(run.sessionId, 'run.started', {
         run_id: created.runId,
@@ -87,63 +143,37 @@ export class RunExecutor {
     } catch (error) {
       active.settle(this.failure(error));
     }
-    return this.finish(runtime, active);
   }
 
-  /** Re-attaches a run that was active when the previous process stopped (poll its status). */
-  async recover(runtime: SessionRuntime, run: RunEntity): Promise<RunOutcome> {
-    const active = this.attach(runtime, run);
+  /**
+   * After a restart: the run's stored messages become its transcript again; a run the upstream
+   * has is followed through its status, one that may not have been created yet is created again
+   * with the same idempotency key (the upstream answers with the run it already has, if any).
+   */
+  private async resumeFromStore(runtime: SessionRuntime, active: ActiveRun): Promise<void> {
+    const { run } = active;
     const stored = (
       await this.sessions.messagesAfter(run.sessionId, run.userMessageId ?? 0)
-    ).filter((message) => message.runId === run.id);
+    ).filter((message) => message.runId === run.id && message.role !== 'user');
     active.transcript = transcriptFromStored(active.transcript.runId, stored);
     active.writer.adopt(stored, active.transcript.messages);
-    if (!run.upstreamRunId) {
-      // The create may have been admitted upstream: repeating it with the same key finds out.
-      active.settle({
-        kind: 'failed',
-        error: 'The server restarted before the run started',
-        code: 'interrupted',
-      });
-    } else {
-      void this.followStatus(active).then((outcome) => active.settle(outcome));
-    }
-    return this.finish(runtime, active);
+    if (run.upstreamRunId) active.settle(await this.follower.follow(active));
+    else await this.start(runtime, active);
   }
 
-  /** Abort: ask the upstream to stop, then wait for its terminal event at most `graceMs`. */
-  async abort(runtime: SessionRuntime): Promise<void> {
-    const active = runtime.activeRun;
-    if (!active || active.aborting) return;
-    const graceMs = this.config.chatRun.abortGraceMs;
-    active.aborting = true;
-    const runId = active.upstreamRunId ?? active.run.id;
-    const started = { run_id: runId, graceMs };
-    runtime.setStateEvent({ event: 'abort.started', data: started });
-    this.emitter.toSession(runtime.sessionId, 'abort.started', started);
-    await this.runs.update(active.run.id, { status: 'aborting' });
-    if (!active.upstreamRunId) {
-      // Not created upstream yet: the start sequence sees `aborting` and settles.
-      active.settle({ kind: 'aborted', synced: true });
-      return;
-    }
-    const grace = setTimeout(() => active.settle({ kind: 'aborted', synced: false }), graceMs);
-    void active.outcome.finally(() => clearTimeout(grace));
-    try {
-      const stop = await this.hermes.stopRun(active.run.profile, active.upstreamRunId);
-      // Nothing left to wait for when the upstream no longer runs it.
-      if (stop.outcome !== 'stopping') active.settle({ kind: 'aborted', synced: true });
-    } catch (error) {
-      this.logger.warn(`Stopping run ${runId} failed: ${describe(error)}`);
-    }
-  }
-
-  /** Shutdown: write what streamed and let go of the stream; the upstream run goes on. */
-  async detach(runtime: SessionRuntime): Promise<void> {
-    const active = runtime.activeRun;
-    if (!active) return;
-    active.detach();
-    await active.flush();
+  /** The `POST /v1/runs` body; a function of stored state only, so a repeat is identical. */
+  private async upstreamRequest(run: RunEntity, userMessageId: number): Promise<HermesRunRequest> {
+    const [history, session] = await Promise.all([
+      this.sessions.messagesAfter(run.sessionId, 0),
+      this.sessions.findById(run.sessionId),
+    ]);
+    return {
+      input: flattenStoredInput(run.input),
+      session_id: `eph_${run.id}`,
+      ...(run.model ? { model: run.model } : {}),
+      instructions: this.instructions(run.instructions, session?.workspace ?? null),
+      conversation_history: toConversationHistory(history.filter((m) => m.id < userMessageId)),
+    };
   }
 
   private attach(runtime: SessionRuntime, run: RunEntity): ActiveRun {
@@ -168,7 +198,7 @@ export class RunExecutor {
           this.logger.warn(
             `Stream of run ${active.upstreamRunId} lost (${describe(error)}); following its status`,
           );
-          void this.followStatus(active).then((outcome) => active.settle(outcome));
+          void this.follower.follow(active).then((outcome) => active.settle(outcome));
         },
       });
   }
@@ -188,94 +218,59 @@ export class RunExecutor {
     this.emitter.forward(runtime.sessionId, event.payload.event, event.payload);
   }
 
-  /** A stream that broke is not a lost run: ask the upstream how it ended. */
-  private async followStatus(active: ActiveRun): Promise<RunOutcome> {
-    const deadline = Date.now() + this.config.chatRun.recoveryTimeoutMs;
-    const runId = active.upstreamRunId!;
-    let delay = this.config.chatRun.statusPollMs;
-    while (Date.now() < deadline && !active.isSettled) {
-      let status: HermesRunStatus | null;
-      try {
-        status = await this.hermes.getRun(active.run.profile, runId);
-      } catch (error) {
-        this.logger.warn(`Status of run ${runId} unavailable: ${describe(error)}`);
-        await sleep(delay);
-        delay = Math.min(delay * 2, 30_000);
-        continue;
-      }
-      if (status === null) {
-        return {
-          kind: 'failed',
-          error: 'The upstream no longer knows this run; the reply is incomplete',
-          code: 'interrupted',
-        };
-      }
-      if (HERMES_FINAL_RUN_STATES.has(status.status)) return this.statusOutcome(active, status);
-      await sleep(this.config.chatRun.statusPollMs);
-    }
-    return {
-      kind: 'failed',
-      error: 'The run did not finish in time after its stream was lost',
-      code: 'stream_lost',
-    };
-  }
-
-  private statusOutcome(active: ActiveRun, status: HermesRunStatus): RunOutcome {
-    switch (status.status) {
-      case 'completed': {
-        const payload: RunCompletedPayload = {
-          event: 'run.completed',
-          run_id: status.run_id,
-          timestamp: status.updated_at ?? Date.now() / 1000,
-          ...(typeof status.output === 'string' ? { output: status.output } : {}),
-          ...(status.usage ? { usage: status.usage } : {}),
-        };
-        active.transcript = withFinalOutput(active.transcript, payload);
-        return { kind: 'completed', payload };
-      }
-      case 'cancelled':
-        return active.aborting
-          ? { kind: 'aborted', synced: true }
-          : { kind: 'failed', error: 'The run was cancelled upstream', code: 'upstream_error' };
-      case 'interrupted':
-        return {
-          kind: 'failed',
-          error: 'The upstream restarted before the run finished',
-          code: 'interrupted',
-        };
-      default:
-        return {
-          kind: 'failed',
-          error: status.error ?? 'The run failed upstream',
-          code: 'upstream_error',
-        };
-    }
-  }
-
-  /** Stores the final transcript and run record, then tells the room how the run ended. */
+  /**
+   * Stores the final transcript and run record, then tells the room how the run ended. The
+   * terminal event goes out only once the transcript is stored; when storing keeps failing the
+   * run record stays active (a restart recovers it) and the room gets `run.failed`.
+   */
   private async finish(runtime: SessionRuntime, active: ActiveRun): Promise<RunOutcome> {
-    const outcome = await active.outcome;
+    let outcome = await active.outcome;
+    if (outcome.kind === 'detached') return outcome;
     const { run } = active;
     active.closeDrafts(outcome);
-    try {
-      await active.close();
-    } catch (error) {
-      this.logger.error(`Final write of run ${run.id} failed: ${describe(error)}`);
+    const stored = await this.storeFinal(active);
+    if (stored) {
+      await this.runs
+        .end(run.id, endOf(outcome))
+        .catch((error: unknown) =>
+          this.logger.error(`Recording the end of run ${run.id} failed: ${describe(error)}`),
+        );
+      if (outcome.kind === 'completed') await this.recordUsage(run.sessionId, outcome.payload);
+    } else {
+      outcome = { kind: 'failed', error: 'The reply could not be stored', code: 'storage_error' };
     }
-    await this.runs
-      .end(run.id, endOf(outcome))
-      .catch((error: unknown) =>
-        this.logger.error(`Recording the end of run ${run.id} failed: ${describe(error)}`),
-      );
-    if (outcome.kind === 'completed') await this.recordUsage(run.sessionId, outcome.payload);
     runtime.activeRun = undefined;
     runtime.stateEvents = [];
     runtime.touch();
-    const queued = await this.runs.countQueued(run.sessionId).catch(() => 0);
-    const runId = active.upstreamRunId ?? run.id;
+    this.announce(active, outcome, await this.runs.countQueued(run.sessionId).catch(() => 0));
+    this.logger.log(`Run ${run.id} of ${run.sessionId} ended: ${outcome.kind}`);
+    // Between runs the log keeps a bounded window of recent events.
+    await this.log.trim(run.sessionId);
+    return outcome;
+  }
+
+  private async storeFinal(active: ActiveRun): Promise<boolean> {
+    for (let attempt = 1; attempt <= FINAL_WRITE_ATTEMPTS; attempt++) {
+      try {
+        await active.close();
+        return true;
+      } catch (error) {
+        this.logger.error(
+          `Final write of run ${active.run.id} failed (attempt ${attempt}): ${describe(error)}`,
+        );
+        await sleep(FINAL_WRITE_BACKOFF_MS * attempt);
+      }
+    }
+    return false;
+  }
+
+  /** The run's last event, to its room. */
+  private announce(active: ActiveRun, outcome: RunOutcome, queued: number): void {
+    const { sessionId } = active.run;
+    const runId = active.publicRunId;
     switch (outcome.kind) {
       case 'completed':
-        this.emitter.toSession(run.sessionId, 'run.completed', {
+        this.emitter.toSession(sessionId, 'run.completed', {
           ...outcome.payload,
           ...completionAnnotations(active.transcript, outcome.payload),
           run_id: runId,
@@ -283,7 +278,7 @@ export class RunExecutor {
         });
         break;
       case 'failed':
-        this.emitter.toSession(run.sessionId, 'run.failed', {
+        this.emitter.toSession(sessionId, 'run.failed', {
           run_id: runId,
           error: outcome.error,
           code: outcome.code,
@@ -291,18 +286,14 @@ export class RunExecutor {
         });
         break;
       case 'aborted':
-        this.emitter.toSession(run.sessionId, 'abort.completed', {
-          run_id: runId,
+        this.emitter.toSession(sessionId, 'abort.completed', {
+          run_id: active.abortedAs ?? runId,
           synced: outcome.synced,
           // Counts the run about to start, as the reference's clients expect.
           ...(queued > 0 ? { queue_length: queued } : {}),
         });
         break;
     }
-    this.logger.log(`Run ${run.id} of ${run.sessionId} ended: ${outcome.kind}`);
-    // Between runs the log keeps a bounded window of recent events.
-    await this.log.trim(run.sessionId);
-    return outcome;
   }
 
   private async recordUsage(sessionId: string, payload: RunCompletedPayload): Promise<void> {
@@ -351,7 +342,7 @@ function terminalOutcome(event: HermesRunEvent): RunOutcome {
   }
 }
 
-function endOf(outcome: RunOutcome): Parameters<RunStore['end']>[1] {
+function endOf(outcome: Exclude<RunOutcome, { kind: 'detached' }>): Parameters<RunStore['end']>[1] {
   switch (outcome.kind) {
     case 'completed':
       return { status: 'completed' };

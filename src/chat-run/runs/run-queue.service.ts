@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../common/errors/app-error';
+import { makePreview } from '../../sessions/session.mapper';
 import { SessionRepository } from '../../sessions/session.repository';
 import { SessionEmitter } from '../session-emitter';
 import { SessionRuntime } from '../runtime/session-runtime';
@@ -23,6 +24,25 @@ export interface RunAccepted {
   status: 'started' | 'queued' | 'duplicate';
   queueId: string;
   queueLength: number;
+}
+
+const HANDOVER_RETRY_MS = 500;
+const HANDOVER_MAX_RETRY_MS = 60_000;
+
+let lastIdTime = 0;
+let idCounter = 0;
+
+/**
+ * Run ids sort in creation order (time, then a per-process counter), so that queued runs created
+ * in the same millisecond still start in the order they were sent.
+ */
+function newRunId(): string {
+  const now = Date.now();
+  idCounter = now === lastIdTime ? idCounter + 1 : 0;
+  lastIdTime = now;
+  const time = now.toString(36).padStart(9, '0');
+  const counter = idCounter.toString(36).padStart(4, '0');
+  return `gw_${time}${counter}${randomBytes(6).toString('hex')}`;
 }
 
 /**
@@ -56,10 +76,11 @@ export class RunQueueService {
         503,
       );
     }
-    // The session exists before its runtime: the event log hangs off the session row.
-    await this.ensureSession(request);
-    const runtime = await this.runtimes.acquire(request.sessionId);
+    const runtime = this.runtimes.get(request.sessionId);
     return runtime.serialise(async () => {
+      // The session exists before its event log is opened: the log hangs off the session row.
+      await this.ensureSession(request);
+      await this.runtimes.acquire(request.sessionId);
       const queueId =
         request.queueId ?? `queue_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
       if (request.queueId) {
@@ -73,7 +94,7 @@ export class RunQueueService {
         }
       }
       const newRun = {
-        id: `gw_${randomBytes(12).toString('hex')}`,
+        id: newRunId(),
         sessionId: request.sessionId,
         queueId,
         profile: request.profile,
@@ -97,6 +118,7 @@ export class RunQueueService {
     sessionId: string,
     queueId: string,
   ): Promise<{ removed: boolean; queueLength: number }> {
+    if (!(await this.sessions.findById(sessionId))) throw AppError.unknownSession(sessionId);
     const runtime = await this.runtimes.acquire(sessionId);
     return runtime.serialise(async () => {
       const removed = await this.runs.cancelQueued(sessionId, queueId);
@@ -106,8 +128,23 @@ export class RunQueueService {
     });
   }
 
-  /** Starts the next queued run of a session that has none active (after a run, or at startup). */
-  async startNext(sessionId: string): Promise<void> {
+  /**
+   * Starts the next queued run of a session that has none active (after a run, or at startup).
+   * Never rejects: a database hiccup is logged and retried with backoff, so a queue never stalls.
+   */
+  async startNext(sessionId: string, attempt = 1): Promise<void> {
+    try {
+      await this.dequeueAndStart(sessionId);
+    } catch (error) {
+      const delay = Math.min(HANDOVER_RETRY_MS * 2 ** (attempt - 1), HANDOVER_MAX_RETRY_MS);
+      this.logger.error(
+        `Starting the next run of ${sessionId} failed (${String(error)}); retrying in ${delay} ms`,
+      );
+      setTimeout(() => void this.startNext(sessionId, attempt + 1), delay).unref();
+    }
+  }
+
+  private async dequeueAndStart(sessionId: string): Promise<void> {
     if (!this.accepting) return;
     const runtime = await this.runtimes.acquire(sessionId);
     await runtime.serialise(async () => {
@@ -141,7 +178,7 @@ export class RunQueueService {
 
   private async ensureSession(request: RunRequest): Promise<void> {
     if (await this.sessions.findById(request.sessionId)) return;
-    const title = previewText(request.input).replace(/\s+/g, ' ').trim().slice(0, 100) || null;
+    const title = makePreview(previewText(request.input)) || null;
     try {
       await this.sessions.create({
         id: request.sessionId,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, Not } from 'typeorm';
+import { serialWrite } from '../../database/serial-transactions';
 import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus } from './run.entity';
 
 /** A `queue_id` is remembered this long after its run ended (idempotent `run`). */
@@ -51,7 +52,7 @@ export class RunStore {
       startedAt: status === 'starting' ? now : null,
       endedAt: null,
     });
-    await this.runs.insert(entity);
+    await serialWrite(this.dataSource, () => this.runs.insert(entity));
     return entity;
   }
 
@@ -91,18 +92,22 @@ export class RunStore {
     if (!next) return null;
     next.status = 'starting';
     next.startedAt = Date.now() / 1000;
-    await this.runs.update(
-      { id: next.id, status: 'queued' },
-      { status: 'starting', startedAt: next.startedAt },
+    await serialWrite(this.dataSource, () =>
+      this.runs.update(
+        { id: next.id, status: 'queued' },
+        { status: 'starting', startedAt: next.startedAt },
+      ),
     );
     return next;
   }
 
   /** Removes a queued run; false when it was not queued (unknown, or already started). */
   async cancelQueued(sessionId: string, queueId: string): Promise<boolean> {
-    const result = await this.runs.update(
-      { sessionId, queueId, status: 'queued' },
-      { status: 'cancelled', endedAt: Date.now() / 1000, errorCode: 'cancelled_before_start' },
+    const result = await serialWrite(this.dataSource, () =>
+      this.runs.update(
+        { sessionId, queueId, status: 'queued' },
+        { status: 'cancelled', endedAt: Date.now() / 1000, errorCode: 'cancelled_before_start' },
+      ),
     );
     return (result.affected ?? 0) > 0;
   }
@@ -111,18 +116,20 @@ export class RunStore {
     id: string,
     changes: Partial<Pick<RunEntity, 'status' | 'upstreamRunId' | 'userMessageId'>>,
   ): Promise<void> {
-    await this.runs.update({ id }, changes);
+    await serialWrite(this.dataSource, () => this.runs.update({ id }, changes));
   }
 
   async end(id: string, end: RunEnd): Promise<void> {
-    await this.runs.update(
-      { id, status: Not(In(['completed', 'failed', 'cancelled', 'interrupted'])) },
-      {
-        status: end.status,
-        error: end.error ?? null,
-        errorCode: end.errorCode ?? null,
-        endedAt: Date.now() / 1000,
-      },
+    await serialWrite(this.dataSource, () =>
+      this.runs.update(
+        { id, status: Not(In(['completed', 'failed', 'cancelled', 'interrupted'])) },
+        {
+          status: end.status,
+          error: end.error ?? null,
+          errorCode: end.errorCode ?? null,
+          endedAt: Date.now() / 1000,
+        },
+      ),
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import type { Subscription } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
 import { HermesClient } from '../../hermes/hermes.client';
 import { isTerminalEvent } from '../../hermes/hermes-events';
@@ -32,6 +33,14 @@ export class SessionlessRunner {
   }
 
   private async execute(socket: ChatSocket, run: SessionlessRun): Promise<void> {
+    let subscription: Subscription | undefined;
+    let gone = false;
+    const onDisconnect = (): void => {
+      gone = true;
+      subscription?.unsubscribe();
+    };
+    socket.once('disconnect', onDisconnect);
+    const done = (): void => void socket.off('disconnect', onDisconnect);
     try {
       const created = await this.hermes.createRun(
         run.profile,
@@ -44,22 +53,28 @@ export class SessionlessRunner {
         },
         `gw_${randomBytes(12).toString('hex')}`,
       );
+      // Nobody is left to read it: the upstream run is stopped rather than left to run alone.
+      if (gone) return void this.hermes.stopRun(run.profile, created.runId).catch(done);
       this.emitter.toSocket(socket, 'run.started', {
         run_id: created.runId,
         status: created.status,
         queue_length: 0,
       });
-      const subscription = this.hermes.runEvents(run.profile, created.runId).subscribe({
+      subscription = this.hermes.runEvents(run.profile, created.runId).subscribe({
         next: (event) => {
           const payload = isTerminalEvent(event)
             ? { ...event.payload, queue_remaining: 0 }
             : event.payload;
           this.emitter.toSocket(socket, event.payload.event, payload);
         },
-        error: (error: unknown) => this.fail(socket, error),
+        error: (error: unknown) => {
+          done();
+          this.fail(socket, error);
+        },
+        complete: done,
       });
-      socket.once('disconnect', () => subscription.unsubscribe());
     } catch (error) {
+      done();
       this.fail(socket, error);
     }
   }

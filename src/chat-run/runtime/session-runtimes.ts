@@ -41,14 +41,23 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     return this.runtimes.values();
   }
 
-  /** The session's runtime, with its event log open (so seqs can be handed out). */
-  async acquire(sessionId: string): Promise<SessionRuntime> {
+  /**
+   * The session's runtime, created on first use. Synchronous, so that requests of one session
+   * enter its `serialise` chain in the order they arrived.
+   */
+  get(sessionId: string): SessionRuntime {
     let runtime = this.runtimes.get(sessionId);
     if (!runtime) {
       runtime = new SessionRuntime(sessionId);
       this.runtimes.set(sessionId, runtime);
     }
     runtime.touch();
+    return runtime;
+  }
+
+  /** The session's runtime with its event log open (so seqs can be handed out); the session must exist. */
+  async acquire(sessionId: string): Promise<SessionRuntime> {
+    const runtime = this.get(sessionId);
     await this.log.open(sessionId);
     return runtime;
   }
