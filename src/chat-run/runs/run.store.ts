@@ -74,16 +74,13 @@ export class RunStore {
 
   /** Sessions with queued runs but no active run (a queue left behind by a stop). */
   async sessionsWithIdleQueues(): Promise<string[]> {
-    const rows = await this.runs
-      .createQueryBuilder('r')
-      .select('DISTINCT r.session_id', 'sessionId')
-      .where('r.status = :queued', { queued: 'queued' })
-      .andWhere(
-        `NOT EXISTS (SELECT 1 FROM runs a WHERE a.session_id = r.session_id AND a.status IN (:...active))`,
-        { active: ACTIVE_RUN_STATUSES },
-      )
-      .getRawMany<{ sessionId: string }>();
-    return rows.map((row) => row.sessionId);
+    // Two small queries instead of a raw subquery, which would not carry the configured schema.
+    const [queued, active] = await Promise.all([
+      this.runs.find({ select: { sessionId: true }, where: { status: 'queued' } }),
+      this.allActive(),
+    ]);
+    const busy = new Set(active.map((run) => run.sessionId));
+    return [...new Set(queued.map((run) => run.sessionId))].filter((id) => !busy.has(id));
   }
 
   /** Takes the oldest queued run of the session and marks it starting; null when none. */
