@@ -209,11 +209,19 @@ describe('Restart (e2e, real process)', () => {
     servers.push(second);
     const again = await connect(second.url);
     await again.request('resume', { session_id: 'terminated' });
-    await again.waitFor('run.completed', () => true, 20000);
-    const res = await request(second.url)
+    // Recovery may finish before or after the resume: wait for the stored reply either way.
+    const deadline = Date.now() + 20000;
+    let res = await request(second.url)
       .get('/api/sessions/terminated/messages')
       .set('Authorization', `Bearer ${token}`)
       .expect(200);
+    while (res.body.messages.at(-1)?.finish_reason !== 'stop' && Date.now() < deadline) {
+      await again.waitFor('run.completed', () => true, 200).catch(() => undefined);
+      res = await request(second.url)
+        .get('/api/sessions/terminated/messages')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+    }
     expect((res.body.messages as { content: string }[]).map((m) => m.content)).toEqual([
       'question',
       Array.from({ length: 25 }, (_, i) => `t${i} `).join(''),
