@@ -1,6 +1,5 @@
+import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
 import { DataSource } from 'typeorm';
-import { ENTITIES } from '../database/entities';
-import { MIGRATIONS } from '../database/migrations';
 import { EventLog, LoggedEvent } from './event-log/event-log.service';
 import { ChatNamespace, ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
 
@@ -54,14 +53,7 @@ describe('SessionEmitter (real EventLog on SQLite in memory)', () => {
   let emitted: Emitted[];
 
   beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'sqlite',
-      database: ':memory:',
-      entities: ENTITIES,
-      migrations: MIGRATIONS,
-      migrationsRun: true,
-      logging: false,
-    }).initialize();
+    dataSource = await migratedMemoryDb();
   });
 
   beforeEach(async () => {

@@ -1,8 +1,7 @@
+import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
 import { DataSource } from 'typeorm';
 import { TokenCounter } from '../compression/token-counter';
 import { AppError } from '../common/errors/app-error';
-import { ENTITIES } from '../database/entities';
-import { MIGRATIONS } from '../database/migrations';
 import type { Message, NewMessage, Session, ToolCall } from './session.types';
 import { TypeOrmSessionRepository } from './typeorm-session.repository';
 
@@ -36,14 +35,7 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
   let repo: TypeOrmSessionRepository;
 
   beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'sqlite',
-      database: ':memory:',
-      entities: ENTITIES,
-      migrations: MIGRATIONS,
-      migrationsRun: true,
-      logging: false,
-    }).initialize();
+    dataSource = await migratedMemoryDb();
     repo = new TypeOrmSessionRepository(dataSource, tokens);
   });
 

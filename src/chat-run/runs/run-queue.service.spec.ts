@@ -1,9 +1,8 @@
+import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError } from '../../common/errors/app-error';
 import { TokenCounter } from '../../compression/token-counter';
-import { ENTITIES } from '../../database/entities';
-import { MIGRATIONS } from '../../database/migrations';
 import type { SessionRepository } from '../../sessions/session.repository';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
 import { EventLog, LoggedEvent } from '../event-log/event-log.service';
@@ -199,14 +198,7 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
   }
 
   beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'sqlite',
-      database: ':memory:',
-      entities: ENTITIES,
-      migrations: MIGRATIONS,
-      migrationsRun: true,
-      logging: false,
-    }).initialize();
+    dataSource = await migratedMemoryDb();
     runs = new RunStore(dataSource);
     sessions = new TypeOrmSessionRepository(dataSource, tokens);
   });

@@ -1,7 +1,6 @@
+import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
 import { DataSource } from 'typeorm';
 import { TokenCounter } from '../../compression/token-counter';
-import { ENTITIES } from '../../database/entities';
-import { MIGRATIONS } from '../../database/migrations';
 import type { HermesRunEvent } from '../../hermes/hermes-events';
 import type { Message } from '../../sessions/session.types';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
@@ -49,14 +48,7 @@ describe('TranscriptWriter (real repository on SQLite in memory)', () => {
     );
 
   beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'sqlite',
-      database: ':memory:',
-      entities: ENTITIES,
-      migrations: MIGRATIONS,
-      migrationsRun: true,
-      logging: false,
-    }).initialize();
+    dataSource = await migratedMemoryDb();
     repository = new TypeOrmSessionRepository(dataSource, tokens);
   });
 

@@ -1,8 +1,7 @@
+import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TokenCounter } from '../../compression/token-counter';
-import { ENTITIES } from '../../database/entities';
-import { MIGRATIONS } from '../../database/migrations';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
 import { EventLog } from '../event-log/event-log.service';
 import { EventLogStore } from '../event-log/event-log.store';
@@ -67,14 +66,7 @@ describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
   };
 
   beforeAll(async () => {
-    dataSource = await new DataSource({
-      type: 'sqlite',
-      database: ':memory:',
-      entities: ENTITIES,
-      migrations: MIGRATIONS,
-      migrationsRun: true,
-      logging: false,
-    }).initialize();
+    dataSource = await migratedMemoryDb();
     repository = new TypeOrmSessionRepository(dataSource, tokens);
   });
 
