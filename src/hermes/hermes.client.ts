@@ -3,8 +3,17 @@ import { Observable } from 'rxjs';
 import { AppConfig } from '../config/app-config';
 import { HermesProfile } from './hermes-profile';
 import { HermesProfiles } from './hermes-profiles';
-import { HermesRunEvent, HermesUsage } from './hermes-events';
+import { HermesRunEvent } from './hermes-events';
 import { hermesRunEvents, HermesStreamStats } from './hermes-event-stream';
+import {
+  HermesRunCreated,
+  HermesRunRequest,
+  HermesRunStatus,
+  HermesStopResult,
+  isFinalState,
+  parseObject,
+  parseRunStatus,
+} from './hermes-runs';
 import {
   asErrorLike,
   errorMessage,
@@ -14,77 +23,15 @@ import {
   HermesTimeoutError,
 } from './hermes.errors';
 
-export interface HermesHistoryMessage {
-  role: 'user' | 'assistant' | 'system';
-  content: string;
-}
-
-/** The body of `POST /v1/runs`. */
-export interface HermesRunRequest {
-  input: string;
-  session_id?: string;
-  model?: string;
-  instructions?: string;
-  conversation_history?: HermesHistoryMessage[];
-}
-
-export interface HermesRunCreated {
-  runId: string;
-  /** `started` for a new run. */
-  status: string;
-  /** True when the upstream returned the run already admitted under this idempotency key. */
-  replayed: boolean;
-}
-
-export const HERMES_RUN_STATES = [
-  'queued',
-  'running',
-  'waiting_for_approval',
-  'stopping',
-  'completed',
-  'failed',
-  'cancelled',
-  'interrupted',
-] as const;
-export type HermesRunState = (typeof HERMES_RUN_STATES)[number];
-
-/** States after which the run will not change any more (`interrupted`: the upstream restarted). */
-export const HERMES_FINAL_RUN_STATES: ReadonlySet<HermesRunState> = new Set([
-  'completed',
-  'failed',
-  'cancelled',
-  'interrupted',
-]);
-
-/** `GET /v1/runs/{id}`. Unlisted fields are kept as they came. */
-export interface HermesRunStatus {
-  run_id: string;
-  status: HermesRunState;
-  object?: string;
-  created_at?: number;
-  updated_at?: number;
-  session_id?: string;
-  model?: string;
-  last_event?: string;
-  output?: string;
-  usage?: HermesUsage;
-  error?: string;
-  [field: string]: unknown;
-}
-
-/**
- * What `stopRun` achieved:
- * - `stopping`: the upstream is stopping the run; its stream will end with `run.cancelled`
- *   (or a last `run.completed`/`run.failed`);
- * - `finished`: the run had already ended (`run` is its status);
- * - `not_active`: 409, the run is not live in that upstream process (e.g. after its restart);
- * - `unknown_run`: 404.
- */
-export type HermesStopResult =
-  | { outcome: 'stopping' }
-  | { outcome: 'finished'; run: HermesRunStatus }
-  | { outcome: 'not_active' }
-  | { outcome: 'unknown_run' };
+export type {
+  HermesHistoryMessage,
+  HermesRunCreated,
+  HermesRunRequest,
+  HermesRunState,
+  HermesRunStatus,
+  HermesStopResult,
+} from './hermes-runs';
+export { HERMES_FINAL_RUN_STATES, HERMES_RUN_STATES } from './hermes-runs';
 
 export interface HermesUpstreamHealth {
   status: 'up' | 'down';
@@ -299,53 +246,8 @@ function runPath(runId: string): string {
   return `/v1/runs/${encodeURIComponent(runId)}`;
 }
 
-function isFinalState(status: string): boolean {
-  return HERMES_FINAL_RUN_STATES.has(status as HermesRunState);
-}
-
 function httpError(profile: HermesProfile, call: HttpCall, answer: HttpAnswer): HermesHttpError {
   const body =
     answer.text.length > MAX_ERROR_BODY ? `${answer.text.slice(0, MAX_ERROR_BODY)}…` : answer.text;
   return new HermesHttpError(profile.name, call.operation, answer.status, body);
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseRunStatus(profile: HermesProfile, operation: string, text: string): HermesRunStatus {
-  const body = parseObject(text);
-  if (!body)
-    throw new HermesProtocolError(profile.name, operation, 'the answer is not a JSON object');
-  const status = body['status'];
-  if (typeof status !== 'string' || !(HERMES_RUN_STATES as readonly string[]).includes(status)) {
-    throw new HermesProtocolError(
-      profile.name,
-      operation,
-      `unexpected run status ${JSON.stringify(status)}`,
-    );
-  }
-  if (typeof body['run_id'] !== 'string') {
-    throw new HermesProtocolError(profile.name, operation, 'the answer has no run_id');
-  }
-  for (const key of ['output', 'error', 'session_id', 'model', 'last_event'] as const) {
-    if (body[key] !== undefined && body[key] !== null && typeof body[key] !== 'string') {
-      body[key] = JSON.stringify(body[key]);
-    }
-    if (body[key] === null) delete body[key];
-  }
-  if (
-    body['usage'] !== undefined &&
-    (typeof body['usage'] !== 'object' || body['usage'] === null)
-  ) {
-    delete body['usage'];
-  }
-  return body as HermesRunStatus;
 }

@@ -1,9 +1,4 @@
-import type {
-  HermesRunEvent,
-  RunCompletedPayload,
-  ToolCompletedPayload,
-  ToolStartedPayload,
-} from '../../hermes/hermes-events';
+import type { HermesRunEvent, RunCompletedPayload } from '../../hermes/hermes-events';
 import type { NewMessage, ToolCall } from '../../sessions/session.types';
 import {
   NormalisedContent,
@@ -11,6 +6,18 @@ import {
   normaliseBlocks,
   parseContentArray,
 } from './content-blocks';
+import {
+  currentAssistantIndex,
+  DraftMessage,
+  mergeCalls,
+  RunTranscript,
+  RunTranscriptStatus,
+  updateCurrentAssistant,
+} from './run-transcript';
+import { completeTool, startTool } from './tool-pairing';
+
+export type { DraftMessage, RunTranscript, RunTranscriptStatus } from './run-transcript';
+export { TOOL_FAILED_MARKER } from './tool-pairing';
 
 /**
  * Folds ONE run's upstream events into the messages the run adds to its session transcript.
@@ -33,40 +40,10 @@ import {
  *   Invariant: walking back from any tool message over tool messages, the first other message is
  *   an assistant message whose `toolCalls` contain the tool message's `toolCallId`.
  * - `tool.completed` fills and closes one open tool message (see {@link foldEvent}).
+ *   The tool steps and the pairing invariant live in `tool-pairing.ts`.
  * - The terminal event normalises assistant content that is still a stringified block array and
  *   closes every open message.
  */
-
-export interface DraftMessage {
-  readonly role: 'assistant' | 'tool';
-  readonly content: string;
-  readonly reasoning: string | null;
-  /** Never mutated: a changed list is a new array. */
-  readonly toolCalls: ToolCall[] | null;
-  readonly toolCallId: string | null;
-  readonly toolName: string | null;
-  readonly finishReason: string | null;
-  /** Still receiving text (assistant) or waiting for its result (tool). */
-  readonly open: boolean;
-}
-
-export type RunTranscriptStatus = 'running' | 'completed' | 'failed' | 'cancelled';
-
-export interface RunTranscript {
-  readonly runId: string;
-  readonly messages: readonly DraftMessage[];
-  /** How many `tool.started` events were folded; numbers the ids made for id-less tool calls. */
-  readonly toolSeq: number;
-  readonly status: RunTranscriptStatus;
-  /**
-   * The terminal event found an assistant message still holding a stringified block array and
-   * normalised it (the reference then annotated `run.completed` with that message's parsed fields).
-   */
-  readonly normalisedAtEnd: boolean;
-}
-
-/** `tool.completed` with neither `output` nor a string `error`, but `error: true`. */
-export const TOOL_FAILED_MARKER = '[tool failed]';
 
 export function initialTranscript(runId: string): RunTranscript {
   return { runId, messages: [], toolSeq: 0, status: 'running', normalisedAtEnd: false };
@@ -183,17 +160,6 @@ export function toNewMessages(state: RunTranscript, runId: string): NewMessage[]
 
 // ---------------------------------------------------------------------------------------------
 
-const EMPTY_ASSISTANT: DraftMessage = {
-  role: 'assistant',
-  content: '',
-  reasoning: null,
-  toolCalls: null,
-  toolCallId: null,
-  toolName: null,
-  finishReason: null,
-  open: true,
-};
-
 function appendDelta(state: RunTranscript, delta: string): RunTranscript {
   if (delta === '') return state;
   const blocks = parseContentArray(delta);
@@ -223,78 +189,6 @@ function setReasoning(state: RunTranscript, text: string): RunTranscript {
   const current = currentAssistantIndex(state.messages);
   if (current >= 0 && state.messages[current].reasoning) return state;
   return updateCurrentAssistant(state, (message) => ({ ...message, reasoning: text }));
-}
-
-function startTool(state: RunTranscript, payload: ToolStartedPayload): RunTranscript {
-  const toolSeq = state.toolSeq + 1;
-  const id = payload.tool_call_id || `call_${state.runId}_${toolSeq}`;
-  const call: ToolCall = {
-    id,
-    type: 'function',
-    function: {
-      name: payload.tool,
-      arguments:
-        payload.preview === undefined ? '{}' : JSON.stringify({ preview: payload.preview }),
-    },
-  };
-  const messages = state.messages.slice();
-  const ownerIndex = toolOwnerIndex(messages);
-  const owner = ownerIndex >= 0 ? messages[ownerIndex] : EMPTY_ASSISTANT;
-  const updated: DraftMessage = {
-    ...owner,
-    toolCalls: mergeCalls(owner.toolCalls, [call]),
-    finishReason: 'tool_calls',
-    open: false,
-  };
-  if (ownerIndex >= 0) messages[ownerIndex] = updated;
-  else messages.push(updated);
-  messages.push({
-    role: 'tool',
-    content: '',
-    reasoning: null,
-    toolCalls: null,
-    toolCallId: id,
-    toolName: payload.tool,
-    finishReason: null,
-    open: true,
-  });
-  return { ...state, messages, toolSeq };
-}
-
-function completeTool(state: RunTranscript, payload: ToolCompletedPayload): RunTranscript {
-  const index = toolToComplete(state.messages, payload);
-  if (index < 0) return state;
-  const content =
-    typeof payload.output === 'string'
-      ? payload.output
-      : payload.error === true
-        ? TOOL_FAILED_MARKER
-        : typeof payload.error === 'string' && payload.error !== ''
-          ? `[tool failed: ${payload.error}]`
-          : '';
-  return replaceAt(state, index, { ...state.messages[index], content, open: false });
-}
-
-function toolToComplete(messages: readonly DraftMessage[], payload: ToolCompletedPayload): number {
-  const id = payload.tool_call_id;
-  if (typeof id === 'string' && id !== '') {
-    let known = false;
-    for (let i = 0; i < messages.length; i++) {
-      const message = messages[i];
-      if (message.role !== 'tool' || message.toolCallId !== id) continue;
-      if (message.open) return i;
-      known = true;
-    }
-    if (known) return -1; // a second completion of a finished call
-  }
-  let oldestOpen = -1;
-  for (let i = 0; i < messages.length; i++) {
-    const message = messages[i];
-    if (message.role !== 'tool' || !message.open) continue;
-    if (message.toolName === payload.tool) return i;
-    if (oldestOpen < 0) oldestOpen = i;
-  }
-  return oldestOpen;
 }
 
 function completeRun(state: RunTranscript, payload: RunCompletedPayload): RunTranscript {
@@ -357,45 +251,4 @@ function normaliseArrays(state: RunTranscript): RunTranscript {
     };
   }
   return messages === null ? state : { ...state, messages, normalisedAtEnd: true };
-}
-
-/** The last message when it is an open assistant message, else -1. */
-function currentAssistantIndex(messages: readonly DraftMessage[]): number {
-  const last = messages.length - 1;
-  return last >= 0 && messages[last].role === 'assistant' && messages[last].open ? last : -1;
-}
-
-/**
- * Where a new tool call goes: the assistant message before the trailing tool messages (by the
- * invariant it is the one that called them), else the current assistant message, else -1 (a new
- * one).
- */
-function toolOwnerIndex(messages: readonly DraftMessage[]): number {
-  let i = messages.length - 1;
-  if (i < 0) return -1;
-  if (messages[i].role !== 'tool') return currentAssistantIndex(messages);
-  while (i >= 0 && messages[i].role === 'tool') i--;
-  return i;
-}
-
-function updateCurrentAssistant(
-  state: RunTranscript,
-  update: (message: DraftMessage) => DraftMessage,
-): RunTranscript {
-  const current = currentAssistantIndex(state.messages);
-  if (current >= 0) return replaceAt(state, current, update(state.messages[current]));
-  return { ...state, messages: [...state.messages, update(EMPTY_ASSISTANT)] };
-}
-
-function replaceAt(state: RunTranscript, index: number, message: DraftMessage): RunTranscript {
-  const messages = state.messages.slice();
-  messages[index] = message;
-  return { ...state, messages };
-}
-
-/** `current` plus the calls whose id it does not have yet; `current` itself when nothing is new. */
-function mergeCalls(current: ToolCall[] | null, added: readonly ToolCall[]): ToolCall[] | null {
-  const fresh = added.filter((call) => !current?.some((existing) => existing.id === call.id));
-  if (fresh.length === 0) return current;
-  return current === null ? fresh : [...current, ...fresh];
 }

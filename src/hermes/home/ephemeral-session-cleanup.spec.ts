@@ -12,8 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
+import { serialWrite } from '../../database/serial-transactions';
 import { HermesProfiles } from '../hermes-profiles';
 import { EphemeralSessionCleanup, HermesCleanupOptions } from './ephemeral-session-cleanup';
+import { cleanupCommandEnv } from './ephemeral-session-cleanup.command';
 import { HermesCleanupTask } from './hermes-cleanup-task.entity';
 
 /** Stands in for the `hermes` CLI: records each call, fails for `eph_fail*`, "not found" for `eph_gone*`. */
@@ -155,6 +157,40 @@ describe('EphemeralSessionCleanup', () => {
     cleanup.onApplicationBootstrap();
     expect(await firstPass).toEqual({ deleted: 1, retrying: 0, gaveUp: 0 });
     expect(await repo.count()).toBe(0);
+  });
+
+  it('writes the task table only under the SQLite write lock', async () => {
+    let release!: () => void;
+    const held = serialWrite(dataSource, () => new Promise<void>((done) => (release = done)));
+    const queued = cleanup.enqueue('local', 'eph_locked');
+    // Reads are not locked: the insert is visibly waiting for the writer ahead of it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await repo.count()).toBe(0);
+    release();
+    await held;
+    expect(await queued).toBe(true);
+    expect(await repo.count()).toBe(1);
+  });
+
+  it('gives the CLI only the environment it needs, with the profile home', () => {
+    const env = cleanupCommandEnv('/srv/hermes', {
+      PATH: '/usr/bin',
+      HOME: '/home/gw',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      TMPDIR: '/tmp/gw',
+      HERMES_HOME: '/gateway/own/home',
+      HERMES_API_KEY: 'secret',
+      DATABASE_URL: 'postgres://user:pw@db/gw',
+    });
+    expect(env).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/home/gw',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      TMPDIR: '/tmp/gw',
+      HERMES_HOME: '/srv/hermes',
+    });
   });
 
   it('is inert when no profile has a home', async () => {

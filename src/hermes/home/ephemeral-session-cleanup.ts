@@ -7,11 +7,11 @@ import {
   Optional,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { execFile } from 'node:child_process';
-import { IsNull, LessThanOrEqual, Not, Repository } from 'typeorm';
-import { HermesProfile } from '../hermes-profile';
+import { DataSource, IsNull, LessThanOrEqual, Not, Repository } from 'typeorm';
+import { serialWrite } from '../../database/serial-transactions';
 import { HermesProfiles } from '../hermes-profiles';
 import { errorMessage } from '../hermes.errors';
+import { runDeleteCommand } from './ephemeral-session-cleanup.command';
 import { HermesCleanupTask } from './hermes-cleanup-task.entity';
 
 export interface HermesCleanupOptions {
@@ -46,8 +46,6 @@ export interface CleanupPassResult {
   gaveUp: number;
 }
 
-/** Output of the CLI that means the session is already gone: nothing left to do. */
-const ALREADY_GONE = /not found|no such session|does not exist/i;
 const MAX_ERROR_LENGTH = 1000;
 
 /**
@@ -55,11 +53,14 @@ const MAX_ERROR_LENGTH = 1000;
  * `<cleanupCommand> sessions delete <id> --yes` with `HERMES_HOME=<home>`, retried with
  * exponential backoff up to `maxAttempts`, failures logged with the session id and kept in the
  * table. Fully inert (no timer, no query, `enqueue` is a no-op) for profiles without `home`.
+ * Every write to the table goes through `serialWrite`, like every SQLite write in the app.
  */
 @Injectable()
 export class EphemeralSessionCleanup implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(EphemeralSessionCleanup.name);
   private readonly options: HermesCleanupOptions;
+  /** The repository's own data source: the lock of `serialWrite` is per data source. */
+  private readonly dataSource: DataSource;
   private timer?: NodeJS.Timeout;
   private pass?: Promise<CleanupPassResult>;
 
@@ -69,6 +70,7 @@ export class EphemeralSessionCleanup implements OnApplicationBootstrap, OnModule
     @Optional() @Inject(HERMES_CLEANUP_OPTIONS) options?: Partial<HermesCleanupOptions>,
   ) {
     this.options = { ...DEFAULT_CLEANUP_OPTIONS, ...options };
+    this.dataSource = tasks.manager.connection;
   }
 
   /** Whether any profile has a home, i.e. whether the worker runs at all. */
@@ -95,20 +97,22 @@ export class EphemeralSessionCleanup implements OnApplicationBootstrap, OnModule
   async enqueue(profileName: string, upstreamSessionId: string): Promise<boolean> {
     if (this.profiles.get(profileName).home === undefined) return false;
     const now = Date.now() / 1000;
-    await this.tasks
-      .createQueryBuilder()
-      .insert()
-      .into(HermesCleanupTask)
-      .values({
-        profile: profileName,
-        upstreamSessionId,
-        attempts: 0,
-        nextAttemptAt: now,
-        lastError: null,
-        createdAt: now,
-      })
-      .orIgnore()
-      .execute();
+    await serialWrite(this.dataSource, () =>
+      this.tasks
+        .createQueryBuilder()
+        .insert()
+        .into(HermesCleanupTask)
+        .values({
+          profile: profileName,
+          upstreamSessionId,
+          attempts: 0,
+          nextAttemptAt: now,
+          lastError: null,
+          createdAt: now,
+        })
+        .orIgnore()
+        .execute(),
+    );
     this.logger.log(`Queued upstream session ${upstreamSessionId} (${profileName}) for deletion`);
     return true;
   }
@@ -148,7 +152,7 @@ export class EphemeralSessionCleanup implements OnApplicationBootstrap, OnModule
     for (const task of due) {
       try {
         await this.deleteUpstream(task);
-        await this.tasks.delete(task.id);
+        await serialWrite(this.dataSource, () => this.tasks.delete(task.id));
         result.deleted++;
         this.logger.log(`Deleted upstream session ${task.upstreamSessionId} (${task.profile})`);
       } catch (error) {
@@ -167,11 +171,13 @@ export class EphemeralSessionCleanup implements OnApplicationBootstrap, OnModule
     const attempts = task.attempts + 1;
     const gaveUp = attempts >= this.options.maxAttempts;
     const delay = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (attempts - 1));
-    await this.tasks.update(task.id, {
-      attempts,
-      lastError: message.slice(0, MAX_ERROR_LENGTH),
-      nextAttemptAt: gaveUp ? null : (now + delay) / 1000,
-    });
+    await serialWrite(this.dataSource, () =>
+      this.tasks.update(task.id, {
+        attempts,
+        lastError: message.slice(0, MAX_ERROR_LENGTH),
+        nextAttemptAt: gaveUp ? null : (now + delay) / 1000,
+      }),
+    );
     const what = `Deleting upstream session ${task.upstreamSessionId} (${task.profile})`;
     if (gaveUp) {
       this.logger.error(`${what} failed ${attempts} times, giving up: ${message}`);
@@ -190,28 +196,4 @@ export class EphemeralSessionCleanup implements OnApplicationBootstrap, OnModule
     }
     await runDeleteCommand(profile, task.upstreamSessionId, this.options.commandTimeoutMs);
   }
-}
-
-function runDeleteCommand(
-  profile: HermesProfile,
-  sessionId: string,
-  timeoutMs: number,
-): Promise<void> {
-  const home = profile.home ?? '';
-  const args = ['sessions', 'delete', sessionId, '--yes'];
-  return new Promise((resolve, reject) => {
-    execFile(
-      profile.cleanupCommand,
-      args,
-      // The child inherits the gateway's environment (PATH...) plus the profile's HERMES_HOME.
-      { cwd: home, env: { ...process.env, HERMES_HOME: home }, timeout: timeoutMs },
-      (error, stdout, stderr) => {
-        if (!error) return resolve();
-        const output = `${stderr}\n${stdout}`.trim();
-        if (error.code !== undefined && ALREADY_GONE.test(output)) return resolve();
-        const status = error.killed ? `killed after ${timeoutMs} ms` : `exit ${String(error.code)}`;
-        reject(new Error(`${profile.cleanupCommand} ${status}${output ? `: ${output}` : ''}`));
-      },
-    );
-  });
 }
