@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { CompressionModule } from '../compression/compression.module';
 import { HermesModule } from '../hermes/hermes.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { UsageModule } from '../usage/usage.module';
 import { ChatRunGateway } from './chat-run.gateway';
 import { ChatRunLifecycle } from './chat-run.lifecycle';
 import { EventLogModule } from './event-log/event-log.module';
@@ -15,7 +17,7 @@ import { SessionEmitter } from './session-emitter';
 
 /** The `/chat-run` Socket.IO namespace: runs, queue, abort, resume and replay. */
 @Module({
-  imports: [SessionsModule, HermesModule, EventLogModule],
+  imports: [SessionsModule, HermesModule, EventLogModule, CompressionModule, UsageModule],
   providers: [
     ChatRunGateway,
     ChatRunLifecycle,

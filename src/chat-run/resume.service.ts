@@ -59,8 +59,9 @@ export class ResumeService {
         isWorking: runtime.isWorking,
         isAborting: runtime.isAborting,
         events: runtime.isWorking ? [...runtime.stateEvents] : [],
-        inputTokens: runtime.inputTokens,
-        outputTokens: runtime.outputTokens,
+        // Stored with the session whenever it changes (before and after every run).
+        inputTokens: session.context.inputTokens,
+        outputTokens: session.context.outputTokens,
         queueLength: queue.length,
         queue: queue.map((run: RunEntity) => ({
           queue_id: run.queueId,

@@ -4,6 +4,7 @@ import { EventLog } from './event-log/event-log.service';
 import type {
   GatewayEventName,
   GatewayEventPayloads,
+  RunStateEvent,
   ServerToClientEvents,
   UpstreamEventPayload,
 } from './chat-run.events';
@@ -35,6 +36,11 @@ export class SessionEmitter {
     payload: GatewayEventPayloads[K],
   ): void {
     this.emit(sessionId, event, payload);
+  }
+
+  /** A state event of the active run (compression, abort) to the session's room. */
+  toSessionState(sessionId: string, state: RunStateEvent): void {
+    this.emit(sessionId, state.event, state.data);
   }
 
   /** An upstream event forwarded as it came; its `session_id` is replaced by ours. */

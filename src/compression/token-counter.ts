@@ -70,6 +70,20 @@ export class TokenCounter implements OnModuleDestroy {
     }
   }
 
+  /**
+   * The longest start of `text` with at most `maxTokens` tokens (a summary longer than its
+   * budget). Summaries are a few thousand tokens, so this stays inline.
+   */
+  truncate(text: string, maxTokens: number, encoding: TiktokenEncoding = 'cl100k_base'): string {
+    const encoder = this.encoder(encoding);
+    const tokens = encoder.encode_ordinary(text);
+    if (tokens.length <= maxTokens) return text;
+    // A cut inside a multi-byte character decodes to U+FFFD, which is dropped.
+    return new TextDecoder()
+      .decode(encoder.decode(tokens.slice(0, maxTokens)))
+      .replace(/\uFFFD+$/, '');
+  }
+
   onModuleDestroy(): void {
     for (const encoder of this.encoders.values()) encoder.free();
     this.encoders.clear();

@@ -25,7 +25,12 @@ describe('AppConfig', () => {
     expect(config.chatRun).toMatchObject({
       maxInputBytes: 512 * 1024,
       abortGraceMs: 5000,
-      compressionThreshold: 0.5,
+    });
+    expect(config.compression).toEqual({
+      threshold: 0.5,
+      tailFraction: 0.25,
+      summaryFraction: 0.15,
+      timeoutMs: 120000,
     });
   });
 

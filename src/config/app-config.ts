@@ -32,10 +32,20 @@ export interface HermesDefaults {
   streamIdleTimeoutMs: number;
 }
 
+/** Context compression; every fraction is of the context length of the run's profile. */
+export interface CompressionSettings {
+  /** Above `threshold × contextLength` tokens (the trigger), older turns are summarised. */
+  threshold: number;
+  /** Newest turns kept verbatim, as a share of the trigger. */
+  tailFraction: number;
+  /** Most a summary may take, as a share of the trigger. */
+  summaryFraction: number;
+  timeoutMs: number;
+}
+
 export interface ChatRunSettings {
   maxInputBytes: number;
   abortGraceMs: number;
-  compressionThreshold: number;
   systemPrompt: string;
   statusPollMs: number;
   recoveryTimeoutMs: number;
@@ -55,6 +65,7 @@ export class AppConfig {
   readonly auth: AuthSettings;
   readonly hermes: HermesDefaults;
   readonly chatRun: ChatRunSettings;
+  readonly compression: CompressionSettings;
 
   constructor(config: ConfigService<{ [VALIDATED_ENV_KEY]: EnvironmentVariables }, true>) {
     const validated = config.get(VALIDATED_ENV_KEY, { infer: true });
@@ -87,11 +98,16 @@ export class AppConfig {
     this.chatRun = {
       maxInputBytes: env('MAX_INPUT_BYTES'),
       abortGraceMs: env('ABORT_GRACE_MS'),
-      compressionThreshold: env('COMPRESSION_THRESHOLD'),
       systemPrompt: env('SYSTEM_PROMPT') ?? '',
       statusPollMs: env('RUN_STATUS_POLL_MS'),
       recoveryTimeoutMs: env('RUN_RECOVERY_TIMEOUT_MS'),
       eventLogWindow: env('EVENT_LOG_WINDOW'),
+    };
+    this.compression = {
+      threshold: env('COMPRESSION_THRESHOLD'),
+      tailFraction: env('COMPRESSION_TAIL_FRACTION'),
+      summaryFraction: env('COMPRESSION_SUMMARY_FRACTION'),
+      timeoutMs: env('COMPRESSION_TIMEOUT_MS'),
     };
   }
 }

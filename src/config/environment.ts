@@ -152,6 +152,26 @@ export class EnvironmentVariables {
   @Min(0.05)
   @Max(0.95)
   COMPRESSION_THRESHOLD: number = 0.5;
+
+  /** Share of the trigger (threshold × context length) kept verbatim as the newest turns. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(0.4)
+  COMPRESSION_TAIL_FRACTION: number = 0.25;
+
+  /** Share of the trigger a summary may take; a longer one is cut at this many tokens. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.02)
+  @Max(0.25)
+  COMPRESSION_SUMMARY_FRACTION: number = 0.15;
+
+  /** How long one summariser run may take before the run goes ahead without it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  COMPRESSION_TIMEOUT_MS: number = 120000;
 }
 
 export const LOG_LEVEL_VALUES = LOG_LEVELS;

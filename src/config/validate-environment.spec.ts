@@ -35,6 +35,9 @@ describe('validateEnvironment', () => {
       MAX_INPUT_BYTES: 512 * 1024,
       ABORT_GRACE_MS: 5000,
       COMPRESSION_THRESHOLD: 0.5,
+      COMPRESSION_TAIL_FRACTION: 0.25,
+      COMPRESSION_SUMMARY_FRACTION: 0.15,
+      COMPRESSION_TIMEOUT_MS: 120000,
     });
   });
 

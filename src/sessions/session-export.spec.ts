@@ -17,6 +17,7 @@ const SESSION: Session = {
   cacheReadTokens: 0,
   cacheWriteTokens: 0,
   reasoningTokens: 3,
+  context: { inputTokens: 0, outputTokens: 0 },
 };
 
 function message(id: number, overrides: Partial<Message> = {}): Message {

@@ -50,6 +50,17 @@ export class SessionEntity {
   @Column({ name: 'reasoning_tokens', ...tokenColumn })
   reasoningTokens!: number;
 
+  /**
+   * The latest context estimate (`usage.updated`): tokens of the summary and the user turns
+   * after it, and of the assistant and tool turns after it. Kept here so that `resume` and the
+   * REST API read it instead of adding up the transcript.
+   */
+  @Column({ name: 'context_input_tokens', ...tokenColumn })
+  contextInputTokens!: number;
+
+  @Column({ name: 'context_output_tokens', ...tokenColumn })
+  contextOutputTokens!: number;
+
   @OneToMany(() => MessageEntity, (message) => message.session)
   messages?: MessageEntity[];
 }

@@ -18,6 +18,10 @@ export function toSession(entity: SessionEntity): Session {
     cacheReadTokens: entity.cacheReadTokens,
     cacheWriteTokens: entity.cacheWriteTokens,
     reasoningTokens: entity.reasoningTokens,
+    context: {
+      inputTokens: entity.contextInputTokens,
+      outputTokens: entity.contextOutputTokens,
+    },
   };
 }
 

@@ -1,4 +1,6 @@
 import type {
+  ContextEstimate,
+  HistoryMessage,
   Message,
   MessageUpdate,
   MessagePage,
@@ -10,7 +12,7 @@ import type {
   Session,
   SessionListQuery,
   SessionPatch,
-  UsageDelta,
+  TranscriptTokens,
 } from './session.types';
 
 /**
@@ -50,11 +52,24 @@ export abstract class SessionRepository {
     final: boolean,
   ): Promise<void>;
 
-  /** Adds a finished run's usage to the session's totals. */
-  abstract addUsage(sessionId: string, usage: UsageDelta): Promise<void>;
-
-  /** Every message after `afterId` (0: all), in order: the input of the next run's history. */
+  /** Every message after `afterId` (0: all), in order. */
   abstract messagesAfter(sessionId: string, afterId: number): Promise<Message[]>;
+
+  /**
+   * The messages with `afterId < id <= throughId`, in order, with only what a run's history
+   * needs: the input of the next run, read from the compression snapshot onwards.
+   */
+  abstract historyBetween(
+    sessionId: string,
+    afterId: number,
+    throughId: number,
+  ): Promise<HistoryMessage[]>;
+
+  /** Sums of the stored token counts after `afterId`: no text is read or tokenised. */
+  abstract tokensAfter(sessionId: string, afterId: number): Promise<TranscriptTokens>;
+
+  /** Stores the latest context estimate on the session row (read back by `resume`). */
+  abstract setContextEstimate(sessionId: string, estimate: ContextEstimate): Promise<void>;
 
   /** One page of the transcript, newest page first, in chronological order. */
   abstract listMessages(sessionId: string, query: MessagePageQuery): Promise<MessagePage>;

@@ -17,6 +17,14 @@ export interface TokenTotals {
   reasoningTokens: number;
 }
 
+/** The context-size estimate of `usage.updated`: what the next run would send, in tokens. */
+export interface ContextEstimate {
+  /** The summary and the user turns after it. */
+  inputTokens: number;
+  /** The assistant and tool turns after the summary. */
+  outputTokens: number;
+}
+
 export interface Session extends TokenTotals {
   id: string;
   profile: string;
@@ -27,6 +35,8 @@ export interface Session extends TokenTotals {
   createdAt: number;
   lastActive: number;
   messageCount: number;
+  /** The latest context estimate, as last sent in `usage.updated`. */
+  context: ContextEstimate;
 }
 
 export interface Message {
@@ -110,5 +120,15 @@ export interface MessageUpdate {
   finishReason: string | null;
 }
 
-/** Token usage of one finished run, added to the session's totals. */
-export type UsageDelta = Partial<TokenTotals>;
+/** What the history of a run needs of a stored message (its reasoning is never sent). */
+export type HistoryMessage = Pick<
+  Message,
+  'id' | 'role' | 'content' | 'toolCalls' | 'toolCallId' | 'toolName' | 'tokenCount'
+>;
+
+/** Stored token counts of a stretch of the transcript, by the side of the estimate they feed. */
+export interface TranscriptTokens {
+  userTokens: number;
+  otherTokens: number;
+  messages: number;
+}

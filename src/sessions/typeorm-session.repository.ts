@@ -7,7 +7,7 @@ import { AppError } from '../common/errors/app-error';
 import { serialTransaction, serialWrite } from '../database/serial-transactions';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MessageEntity } from './message.entity';
-import { makePreview, makeSnippet, toMessage, toSession } from './session.mapper';
+import { makePreview, makeSnippet, parseToolCalls, toMessage, toSession } from './session.mapper';
 import { SessionRepository } from './session.repository';
 import { SessionEntity } from './session.entity';
 import type {
@@ -22,18 +22,12 @@ import type {
   Session,
   SessionListQuery,
   SessionPatch,
-  UsageDelta,
+  ContextEstimate,
+  HistoryMessage,
+  TranscriptTokens,
 } from './session.types';
 
 const nowSeconds = (): number => Date.now() / 1000;
-
-const TOKEN_COLUMNS: [keyof UsageDelta, string][] = [
-  ['inputTokens', 'input_tokens'],
-  ['outputTokens', 'output_tokens'],
-  ['cacheReadTokens', 'cache_read_tokens'],
-  ['cacheWriteTokens', 'cache_write_tokens'],
-  ['reasoningTokens', 'reasoning_tokens'],
-];
 
 /** `%`, `_` and the escape character itself match literally in a LIKE pattern. */
 const likePattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
@@ -72,6 +66,8 @@ export class TypeOrmSessionRepository extends SessionRepository {
       cacheReadTokens: 0,
       cacheWriteTokens: 0,
       reasoningTokens: 0,
+      contextInputTokens: 0,
+      contextOutputTokens: 0,
     });
     // Mapped before the insert: TypeORM writes driver-raw defaults (BIGINT as string) back into it.
     const session = toSession(entity);
@@ -244,25 +240,6 @@ export class TypeOrmSessionRepository extends SessionRepository {
     });
   }
 
-  async addUsage(sessionId: string, usage: UsageDelta): Promise<void> {
-    const increments: Partial<Record<keyof SessionEntity, () => string>> = {};
-    for (const [field, column] of TOKEN_COLUMNS) {
-      const amount = usage[field];
-      if (amount !== undefined && Number.isSafeInteger(amount) && amount > 0) {
-        increments[field] = () => `${column} + ${amount}`;
-      }
-    }
-    if (Object.keys(increments).length === 0) return;
-    await serialWrite(this.dataSource, () =>
-      this.sessions
-        .createQueryBuilder()
-        .update(SessionEntity)
-        .set(increments)
-        .where('id = :id', { id: sessionId })
-        .execute(),
-    );
-  }
-
   async messagesAfter(sessionId: string, afterId: number): Promise<Message[]> {
     const rows = await this.messages
       .createQueryBuilder('m')
@@ -270,6 +247,63 @@ export class TypeOrmSessionRepository extends SessionRepository {
       .orderBy('m.id', 'ASC')
       .getMany();
     return rows.map(toMessage);
+  }
+
+  async historyBetween(
+    sessionId: string,
+    afterId: number,
+    throughId: number,
+  ): Promise<HistoryMessage[]> {
+    const rows = await this.messages
+      .createQueryBuilder('m')
+      .select(['m.id', 'm.role', 'm.content', 'm.toolCalls', 'm.toolCallId', 'm.toolName'])
+      .addSelect('m.tokenCount')
+      .where('m.session_id = :sessionId AND m.id > :afterId AND m.id <= :throughId', {
+        sessionId,
+        afterId,
+        throughId,
+      })
+      .orderBy('m.id', 'ASC')
+      .getMany();
+    return rows.map((row) => ({
+      id: row.id,
+      role: row.role,
+      content: row.content,
+      toolCalls: parseToolCalls(row.toolCalls),
+      toolCallId: row.toolCallId,
+      toolName: row.toolName,
+      tokenCount: row.tokenCount,
+    }));
+  }
+
+  async tokensAfter(sessionId: string, afterId: number): Promise<TranscriptTokens> {
+    const rows = await this.messages
+      .createQueryBuilder('m')
+      .select('m.role', 'role')
+      .addSelect('COALESCE(SUM(m.token_count), 0)', 'tokens')
+      .addSelect('COUNT(*)', 'messages')
+      .where('m.session_id = :sessionId AND m.id > :afterId', { sessionId, afterId })
+      .groupBy('m.role')
+      .getRawMany<{ role: string; tokens: string | number; messages: string | number }>();
+    const totals: TranscriptTokens = { userTokens: 0, otherTokens: 0, messages: 0 };
+    for (const row of rows) {
+      if (row.role === 'user') totals.userTokens += Number(row.tokens);
+      else totals.otherTokens += Number(row.tokens);
+      totals.messages += Number(row.messages);
+    }
+    return totals;
+  }
+
+  async setContextEstimate(sessionId: string, estimate: ContextEstimate): Promise<void> {
+    await serialWrite(this.dataSource, () =>
+      this.sessions.update(
+        { id: sessionId },
+        {
+          contextInputTokens: estimate.inputTokens,
+          contextOutputTokens: estimate.outputTokens,
+        },
+      ),
+    );
   }
 
   async listMessages(sessionId: string, { before, limit }: MessagePageQuery): Promise<MessagePage> {
@@ -330,11 +364,10 @@ export class TypeOrmSessionRepository extends SessionRepository {
       .execute();
   }
 
-  private countMessage(
-    message: Pick<NewMessage, 'content' | 'reasoning' | 'toolCalls'>,
-  ): Promise<number> {
-    const parts = [message.content, message.reasoning ?? ''].filter(Boolean);
-    // Tool calls are counted as the JSON the model sees, never as "null" or "[object Object]".
+  private countMessage(message: Pick<NewMessage, 'content' | 'toolCalls'>): Promise<number> {
+    // What the model is sent again in later histories: the text and the tool calls (as the JSON
+    // they are, never "null" or "[object Object]"); reasoning is never sent back.
+    const parts = message.content ? [message.content] : [];
     if (message.toolCalls?.length) parts.push(JSON.stringify(message.toolCalls));
     return this.tokens.count(parts.join('\n'));
   }

@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsageController } from './usage.controller';
+import { UsageStore } from './usage.store';
 
-/** Per-run token usage records and the usage statistics API; see the compression/usage issue. */
-@Module({})
+/** Per-run token usage, the session totals it adds up to, and the usage REST API. */
+@Module({
+  imports: [SessionsModule],
+  controllers: [UsageController],
+  providers: [UsageStore],
+  exports: [UsageStore],
+})
 export class UsageModule {}

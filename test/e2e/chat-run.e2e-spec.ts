@@ -74,14 +74,22 @@ describe('/chat-run (e2e)', () => {
 
     const events = client.of('plain');
     expect(events.map((e) => e.event)).toEqual([
+      'usage.updated',
       'run.started',
       'message.delta',
       'message.delta',
       'message.delta',
       'message.delta',
+      'usage.updated',
       'run.completed',
     ]);
     expectConsecutive(events);
+    // The context estimate before the run (the user message) and after it (plus the reply).
+    const [before, after] = events.filter((e) => e.event === 'usage.updated');
+    expect(before).toMatchObject({ inputTokens: expect.any(Number), outputTokens: 0 });
+    expect(before.inputTokens).toBeGreaterThan(0);
+    expect(after).toMatchObject({ inputTokens: before.inputTokens });
+    expect(after.outputTokens).toBeGreaterThan(0);
     expect(streamedText(events)).toBe('w0 w1 w2 w3 ');
 
     // What went upstream: the input, a fresh ephemeral session, the model, an idempotency key.

@@ -13,11 +13,17 @@ import {
   UnknownProfileError,
 } from '../../hermes/hermes.errors';
 import { SessionRepository } from '../../sessions/session.repository';
-import type { RunFailureCode } from '../chat-run.events';
+import type { RunFailureCode, RunStateEvent } from '../chat-run.events';
+import {
+  CompressionService,
+  type CompressionListener,
+} from '../../compression/compression.service';
+import { EphemeralSessionCleanup } from '../../hermes/home/ephemeral-session-cleanup';
+import { UsageStore } from '../../usage/usage.store';
 import { EventLog } from '../event-log/event-log.service';
 import { SessionEmitter } from '../session-emitter';
 import type { SessionRuntime } from '../runtime/session-runtime';
-import { toConversationHistory } from '../transcript/conversation-history';
+import type { HistoryTurn } from '../transcript/conversation-history';
 import { flattenStoredInput } from '../transcript/content-blocks';
 import { completionAnnotations } from '../transcript/transcript.reducer';
 import { ActiveRun } from './active-run';
@@ -48,6 +54,9 @@ export class RunExecutor {
     private readonly emitter: SessionEmitter,
     private readonly log: EventLog,
     private readonly follower: RunStatusFollower,
+    private readonly compression: CompressionService,
+    private readonly usage: UsageStore,
+    private readonly cleanup: EphemeralSessionCleanup,
     private readonly config: AppConfig,
   ) {}
 
@@ -75,9 +84,10 @@ export class RunExecutor {
     const graceMs = this.config.chatRun.abortGraceMs;
     active.aborting = true;
     active.abortedAs = active.publicRunId;
-    const started = { run_id: active.abortedAs, graceMs };
-    runtime.setStateEvent({ event: 'abort.started', data: started });
-    this.emitter.toSession(runtime.sessionId, 'abort.started', started);
+    this.announceState(runtime, {
+      event: 'abort.started',
+      data: { run_id: active.abortedAs, graceMs },
+    });
     const grace = setTimeout(() => active.settle({ kind: 'aborted', synced: false }), graceMs);
     void active.outcome.finally(() => clearTimeout(grace));
     await this.runs.update(active.run.id, { status: 'aborting' });
@@ -116,9 +126,21 @@ export class RunExecutor {
         await this.runs.update(run.id, { userMessageId: userMessage.id });
       }
       if (active.isSettled) return;
+      const prepared = await this.compression.prepare(
+        {
+          sessionId: run.sessionId,
+          runId: run.id,
+          profile: run.profile,
+          model: run.model,
+          userMessageId: run.userMessageId,
+        },
+        this.compressionListener(runtime),
+      );
+      if (active.isSettled) return;
+      this.emitter.toSession(run.sessionId, 'usage.updated', prepared.estimate);
       const created = await this.hermes.createRun(
         run.profile,
-        await this.upstreamRequest(run, run.userMessageId),
+        await this.upstreamRequest(run, prepared.history),
         // The run's own id: a create retried (or repeated after a restart) never starts twice.
         run.id,
         { attempts: 3 },
@@ -161,19 +183,32 @@ export class RunExecutor {
     else await this.start(runtime, active);
   }
 
-  /** The `POST /v1/runs` body; a function of stored state only, so a repeat is identical. */
-  private async upstreamRequest(run: RunEntity, userMessageId: number): Promise<HermesRunRequest> {
-    const [history, session] = await Promise.all([
-      this.sessions.messagesAfter(run.sessionId, 0),
-      this.sessions.findById(run.sessionId),
-    ]);
+  /**
+   * The `POST /v1/runs` body. It is a function of stored state (the history comes from the
+   * stored transcript and snapshot), so a create repeated after a restart is identical.
+   */
+  private async upstreamRequest(run: RunEntity, history: HistoryTurn[]): Promise<HermesRunRequest> {
+    const session = await this.sessions.findById(run.sessionId);
     return {
       input: flattenStoredInput(run.input),
-      session_id: `eph_${run.id}`,
+      session_id: upstreamSessionOf(run),
       ...(run.model ? { model: run.model } : {}),
       instructions: this.instructions(run.instructions, session?.workspace ?? null),
-      conversation_history: toConversationHistory(history.filter((m) => m.id < userMessageId)),
+      conversation_history: history,
     };
+  }
+
+  private compressionListener(runtime: SessionRuntime): CompressionListener {
+    return {
+      started: (data) => this.announceState(runtime, { event: 'compression.started', data }),
+      completed: (data) => this.announceState(runtime, { event: 'compression.completed', data }),
+    };
+  }
+
+  /** To the room, and kept with the run for the `events` of a resuming client. */
+  private announceState(runtime: SessionRuntime, state: RunStateEvent): void {
+    runtime.setStateEvent(state);
+    this.emitter.toSessionState(runtime.sessionId, state);
   }
 
   private attach(runtime: SessionRuntime, run: RunEntity): ActiveRun {
@@ -235,7 +270,9 @@ export class RunExecutor {
         .catch((error: unknown) =>
           this.logger.error(`Recording the end of run ${run.id} failed: ${describe(error)}`),
         );
-      if (outcome.kind === 'completed') await this.recordUsage(run.sessionId, outcome.payload);
+      if (outcome.kind === 'completed') await this.recordUsage(run, outcome.payload);
+      await this.announceEstimate(run.sessionId);
+      if (active.upstreamRunId) this.forgetUpstreamSession(run);
     } else {
       outcome = { kind: 'failed', error: 'The reply could not be stored', code: 'storage_error' };
     }
@@ -296,22 +333,35 @@ export class RunExecutor {
     }
   }
 
-  private async recordUsage(sessionId: string, payload: RunCompletedPayload): Promise<void> {
-    const usage = payload.usage;
-    if (!usage) return;
-    const count = (key: string): number | undefined => {
-      const value = usage[key];
-      return typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : undefined;
-    };
-    await this.sessions
-      .addUsage(sessionId, {
-        inputTokens: count('input_tokens'),
-        outputTokens: count('output_tokens'),
-        cacheReadTokens: count('cache_read_tokens'),
-        cacheWriteTokens: count('cache_write_tokens'),
-        reasoningTokens: count('reasoning_tokens'),
+  private async recordUsage(run: RunEntity, payload: RunCompletedPayload): Promise<void> {
+    if (!payload.usage) return;
+    await this.usage
+      .record({
+        sessionId: run.sessionId,
+        runId: run.id,
+        kind: 'run',
+        profile: run.profile,
+        model: run.model,
+        usage: payload.usage,
       })
       .catch((error: unknown) => this.logger.warn(`Recording usage failed: ${describe(error)}`));
+  }
+
+  /** The run's ephemeral upstream session is of no use once the run is stored. */
+  private forgetUpstreamSession(run: RunEntity): void {
+    void this.cleanup
+      .enqueue(run.profile, upstreamSessionOf(run))
+      .catch((error: unknown) => this.logger.warn(`Queueing cleanup failed: ${describe(error)}`));
+  }
+
+  /** `usage.updated` once the run's messages are stored (before its terminal event). */
+  private async announceEstimate(sessionId: string): Promise<void> {
+    try {
+      const estimate = await this.compression.refreshEstimate(sessionId);
+      this.emitter.toSession(sessionId, 'usage.updated', estimate);
+    } catch (error) {
+      this.logger.warn(`Updating the context estimate of ${sessionId} failed: ${describe(error)}`);
+    }
   }
 
   private instructions(client: string | null, workspace: string | null): string {
@@ -330,6 +380,9 @@ export class RunExecutor {
     return { kind: 'failed', error: message, code };
   }
 }
+
+/** A fresh upstream session per run: the gateway sends the whole history itself. */
+const upstreamSessionOf = (run: RunEntity): string => `eph_${run.id}`;
 
 function terminalOutcome(event: HermesRunEvent): RunOutcome {
   switch (event.type) {

@@ -2,16 +2,14 @@ import type { RunStateEvent } from '../chat-run.events';
 import type { ActiveRun } from '../runs/active-run';
 
 /**
- * What the server holds in memory for a session while somebody uses it: its active run, the
- * run's state events for resuming clients and the last context estimate. Everything here can be
- * rebuilt from the store, so an idle session is simply dropped.
+ * What the server holds in memory for a session while somebody uses it: its active run and the
+ * run's state events for resuming clients. Everything here can be rebuilt from the store, so an
+ * idle session is simply dropped.
  */
 export class SessionRuntime {
   activeRun: ActiveRun | undefined;
   /** compression/abort events of the active run, as `resumed.events` shows them. */
   stateEvents: RunStateEvent[] = [];
-  inputTokens = 0;
-  outputTokens = 0;
   lastUsed = Date.now();
   private tail: Promise<unknown> = Promise.resolve();
 

@@ -1,4 +1,4 @@
-import type { Message, ToolCall } from '../../sessions/session.types';
+import type { HistoryMessage, ToolCall } from '../../sessions/session.types';
 import { flattenStoredInput, normaliseAssistantContent } from './content-blocks';
 
 /** One entry of the upstream's `conversation_history`, which keeps only these two strings. */
@@ -24,7 +24,7 @@ export interface HistoryTurn {
  * cannot be found (no id, or an id nobody declares: legacy data) stays where it was stored, still
  * as a user turn: it is never dropped.
  */
-export function toConversationHistory(messages: readonly Message[]): HistoryTurn[] {
+export function toConversationHistory(messages: readonly HistoryMessage[]): HistoryTurn[] {
   const assistants = new Map<number, RenderedAssistant>();
   const callerIndex = new Map<string, number>();
   messages.forEach((message, index) => {
@@ -38,7 +38,7 @@ export function toConversationHistory(messages: readonly Message[]): HistoryTurn
 
   const turns: HistoryTurn[] = [];
   /** Tool results stored before their caller, keyed by the caller's index. */
-  const early = new Map<number, Message[]>();
+  const early = new Map<number, HistoryMessage[]>();
   messages.forEach((message, index) => {
     switch (message.role) {
       case 'user':
@@ -72,7 +72,7 @@ interface RenderedAssistant {
   calls: readonly ToolCall[];
 }
 
-function renderAssistant(message: Message): RenderedAssistant {
+function renderAssistant(message: HistoryMessage): RenderedAssistant {
   const normalised = normaliseAssistantContent(message.content);
   const calls = [...(message.toolCalls ?? [])];
   for (const call of normalised.toolCalls) {
@@ -85,7 +85,7 @@ function renderAssistant(message: Message): RenderedAssistant {
   return { text: lines.join('\n'), calls };
 }
 
-function toolResultTurn(message: Message): HistoryTurn {
+function toolResultTurn(message: HistoryMessage): HistoryTurn {
   const label = message.toolName ? `Tool result (${message.toolName})` : 'Tool result';
   const content = message.content === '' ? '(no output)' : message.content;
   return { role: 'user', content: `[${label}: ${content}]` };

@@ -1,13 +1,5 @@
-import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
-
-const sessionForeignKey = (table: string) =>
-  new TableForeignKey({
-    name: `fk_${table}_session`,
-    columnNames: ['session_id'],
-    referencedTableName: 'sessions',
-    referencedColumnNames: ['id'],
-    onDelete: 'CASCADE',
-  });
+import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
+import { sessionForeignKey } from './session-foreign-key';
 
 /** Runs (the durable queue, run records and idempotency of `queue_id`). */
 export class Runs1764240000000 implements MigrationInterface {

@@ -1,15 +1,7 @@
-import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
+import { sessionForeignKey } from './session-foreign-key';
 
 const seq = (name: string) => ({ name, type: 'bigint', default: 0, isNullable: false });
-
-const sessionForeignKey = (table: string) =>
-  new TableForeignKey({
-    name: `fk_${table}_session`,
-    columnNames: ['session_id'],
-    referencedTableName: 'sessions',
-    referencedColumnNames: ['id'],
-    onDelete: 'CASCADE',
-  });
 
 /**
  * The stored event log used for exact replay (`EventLog`): per-session seq heads and batches of

@@ -1,0 +1,240 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type {
+  CompressionCompletedPayload,
+  CompressionStartedPayload,
+} from '../chat-run/chat-run.events';
+import {
+  toConversationHistory,
+  type HistoryTurn,
+} from '../chat-run/transcript/conversation-history';
+import { AppConfig } from '../config/app-config';
+import { HermesProfiles } from '../hermes/hermes-profiles';
+import { errorMessage } from '../hermes/hermes.errors';
+import { EphemeralSessionCleanup } from '../hermes/home/ephemeral-session-cleanup';
+import { SessionRepository } from '../sessions/session.repository';
+import type { ContextEstimate, HistoryMessage } from '../sessions/session.types';
+import { UsageStore } from '../usage/usage.store';
+import {
+  budgetFor,
+  chunksOf,
+  estimateOf,
+  tailStart,
+  totalOf,
+  type ContextBudget,
+} from './context-window';
+import { type Snapshot, SnapshotStore } from './snapshot.store';
+import { Summariser, SUMMARY_PREFIX } from './summariser';
+import { TokenCounter } from './token-counter';
+
+export interface HistoryRequest {
+  sessionId: string;
+  /** The gateway run; its summariser runs are keyed from it, so a repeat replays them. */
+  runId: string;
+  profile: string;
+  model: string | null;
+  /** The run's own user message: the history ends before it; the estimate includes it. */
+  userMessageId: number;
+}
+
+/** Where `compression.started` / `compression.completed` go (the session's room). */
+export interface CompressionListener {
+  started(payload: CompressionStartedPayload): void;
+  completed(payload: CompressionCompletedPayload): void;
+}
+
+export interface PreparedHistory {
+  /** The run's `conversation_history`. */
+  history: HistoryTurn[];
+  /** What that history and the run's input take (`usage.updated` before the run). */
+  estimate: ContextEstimate;
+}
+
+/** The part of a compression decision that depends on how summarising went. */
+interface Summarised {
+  snapshot: Snapshot | null;
+  failure?: string;
+}
+
+/**
+ * Decides, before each run, what history it is sent. Below the trigger: the snapshot's summary
+ * (if any) and every message after it. Above: the older messages are summarised (incrementally,
+ * on top of the previous summary) and the newest are kept verbatim; the snapshot is stored so
+ * that the next runs start from it. Reads only the messages after the snapshot and adds up their
+ * stored token counts: nothing is tokenised again. The stored transcript is never changed.
+ */
+@Injectable()
+export class CompressionService {
+  private readonly logger = new Logger(CompressionService.name);
+
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly snapshots: SnapshotStore,
+    private readonly summariser: Summariser,
+    private readonly usage: UsageStore,
+    private readonly profiles: HermesProfiles,
+    private readonly cleanup: EphemeralSessionCleanup,
+    private readonly tokens: TokenCounter,
+    private readonly config: AppConfig,
+  ) {}
+
+  async prepare(request: HistoryRequest, listener: CompressionListener): Promise<PreparedHistory> {
+    const contextLength = this.profiles.get(request.profile).contextLength;
+    const budget = budgetFor(contextLength, this.config.compression);
+    const snapshot = await this.snapshots.find(request.sessionId);
+    const rows = await this.sessions.historyBetween(
+      request.sessionId,
+      snapshot?.lastMessageId ?? 0,
+      request.userMessageId,
+    );
+    const earlier = rows.filter((row) => row.id < request.userMessageId);
+    const input = rows.filter((row) => row.id === request.userMessageId);
+    const before = estimateOf(snapshot?.summaryTokens ?? 0, rows);
+    let prepared: PreparedHistory;
+    if (totalOf(before) <= budget.trigger) {
+      prepared = { history: assemble(snapshot, earlier), estimate: before };
+    } else {
+      listener.started({ message_count: earlier.length, token_count: totalOf(before) });
+      const head = earlier.slice(0, tailStart(earlier, budget.tail));
+      const outcome = await this.summarise(request, budget, snapshot, head);
+      // Messages the (new) summary does not cover: on success exactly the verbatim tail.
+      const rest = earlier.filter((row) => row.id > (outcome.snapshot?.lastMessageId ?? 0));
+      const summaryTokens = outcome.snapshot?.summaryTokens ?? 0;
+      const room = budget.trigger - summaryTokens - estimateOf(0, input).inputTokens;
+      const kept = outcome.failure ? rest.slice(tailStart(rest, Math.max(0, room))) : rest;
+      prepared = {
+        history: assemble(outcome.snapshot, kept),
+        estimate: estimateOf(summaryTokens, [...kept, ...input]),
+      };
+      const summarised = outcome.snapshot !== snapshot;
+      listener.completed({
+        compressed: summarised || kept.length < rest.length,
+        llmCompressed: summarised,
+        totalMessages: earlier.length,
+        resultMessages: prepared.history.length,
+        beforeTokens: totalOf(before),
+        afterTokens: totalOf(prepared.estimate),
+        summaryTokens,
+        verbatimCount: kept.length,
+        // A message id (the one index space of snapshots), not a position in some array.
+        compressedStartIndex: summarised && head.length > 0 ? head[0].id : -1,
+        ...(outcome.failure
+          ? { error: fallbackNote(outcome.failure, kept.length, rest.length) }
+          : {}),
+      });
+    }
+    await this.sessions.setContextEstimate(request.sessionId, prepared.estimate);
+    return prepared;
+  }
+
+  /**
+   * The estimate after a run: the summary plus the stored counts of every message after it,
+   * added up by the database. Stored on the session row for `resume` and the REST API.
+   */
+  async refreshEstimate(sessionId: string): Promise<ContextEstimate> {
+    const snapshot = await this.snapshots.find(sessionId);
+    const tokens = await this.sessions.tokensAfter(sessionId, snapshot?.lastMessageId ?? 0);
+    const estimate = {
+      inputTokens: (snapshot?.summaryTokens ?? 0) + tokens.userTokens,
+      outputTokens: tokens.otherTokens,
+    };
+    await this.sessions.setContextEstimate(sessionId, estimate);
+    return estimate;
+  }
+
+  /**
+   * Summarises `head` in chunks the summariser can read, each on top of the previous summary,
+   * storing the snapshot after each so that progress survives a later failure.
+   */
+  private async summarise(
+    request: HistoryRequest,
+    budget: ContextBudget,
+    snapshot: Snapshot | null,
+    head: HistoryMessage[],
+  ): Promise<Summarised> {
+    if (head.length === 0) {
+      return { snapshot, failure: 'nothing older than the newest turns is left to summarise' };
+    }
+    let current = snapshot;
+    try {
+      for (const [index, chunk] of chunksOf(head, budget.chunk).entries()) {
+        current = await this.summariseChunk(request, budget, current, chunk, index);
+      }
+      return { snapshot: current };
+    } catch (error) {
+      const reason = errorMessage(error);
+      this.logger.warn(`Compressing session ${request.sessionId} failed: ${reason}`);
+      return { snapshot: current, failure: reason };
+    }
+  }
+
+  private async summariseChunk(
+    request: HistoryRequest,
+    budget: ContextBudget,
+    previous: Snapshot | null,
+    chunk: HistoryMessage[],
+    index: number,
+  ): Promise<Snapshot> {
+    const key = `${request.runId}.s${index}`;
+    const summary = await this.summariser
+      .summarise({
+        profile: request.profile,
+        model: request.model,
+        key,
+        previous: previous?.summary ?? null,
+        turns: toConversationHistory(chunk),
+        maxTokens: budget.summary,
+        // About three characters per token: one huge turn cannot overflow the summariser.
+        maxTurnChars: budget.chunk * 3,
+      })
+      .finally(() => this.forgetUpstreamSession(request.profile, `eph_${key}`));
+    if (summary.usage) {
+      await this.usage
+        .record({
+          sessionId: request.sessionId,
+          runId: key,
+          kind: 'compression',
+          profile: request.profile,
+          model: request.model,
+          usage: summary.usage,
+        })
+        .catch((error: unknown) =>
+          this.logger.warn(`Recording summary usage failed: ${errorMessage(error)}`),
+        );
+    }
+    // The hard cap that keeps the assembled history well under the trigger (hysteresis).
+    const text = this.tokens.truncate(summary.text, budget.summary);
+    return this.snapshots.save({
+      sessionId: request.sessionId,
+      lastMessageId: chunk[chunk.length - 1].id,
+      summary: text,
+      summaryTokens: this.tokens.countInline(summaryTurn(text).content),
+      coveredMessages: (previous?.coveredMessages ?? 0) + chunk.length,
+    });
+  }
+
+  private forgetUpstreamSession(profile: string, upstreamSessionId: string): void {
+    void this.cleanup
+      .enqueue(profile, upstreamSessionId)
+      .catch((error: unknown) =>
+        this.logger.warn(`Queueing cleanup failed: ${errorMessage(error)}`),
+      );
+  }
+}
+
+function summaryTurn(summary: string): HistoryTurn {
+  return { role: 'user', content: `${SUMMARY_PREFIX}\n\n${summary}` };
+}
+
+function assemble(snapshot: Snapshot | null, messages: HistoryMessage[]): HistoryTurn[] {
+  const turns = toConversationHistory(messages);
+  return snapshot ? [summaryTurn(snapshot.summary), ...turns] : turns;
+}
+
+function fallbackNote(reason: string, kept: number, total: number): string {
+  const left = total - kept;
+  return (
+    `Summarising failed (${reason}). This run was sent the earlier summary (if any) and the ` +
+    `newest ${kept} of ${total} messages` +
+    (left > 0 ? `; the ${left} older ones are kept in the transcript but were left out.` : '.')
+  );
+}
