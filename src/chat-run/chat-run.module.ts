@@ -8,6 +8,7 @@ import { ChatRunLifecycle } from './chat-run.lifecycle';
 import { EventLogModule } from './event-log/event-log.module';
 import { ResumeService } from './resume.service';
 import { RunExecutor } from './runs/run-executor';
+import { RunFinisher } from './runs/run-finisher';
 import { RunQueueService } from './runs/run-queue.service';
 import { RunStatusFollower } from './runs/run-status-follower';
 import { RunStore } from './runs/run.store';
@@ -23,6 +24,7 @@ import { SessionEmitter } from './session-emitter';
     ChatRunLifecycle,
     RunQueueService,
     RunExecutor,
+    RunFinisher,
     RunStatusFollower,
     RunStore,
     ResumeService,

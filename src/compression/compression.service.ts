@@ -9,7 +9,7 @@ import {
 } from '../chat-run/transcript/conversation-history';
 import { AppConfig } from '../config/app-config';
 import { HermesProfiles } from '../hermes/hermes-profiles';
-import { errorMessage } from '../hermes/hermes.errors';
+import { errorMessage } from '../common/errors/error-message';
 import { EphemeralSessionCleanup } from '../hermes/home/ephemeral-session-cleanup';
 import { SessionRepository } from '../sessions/session.repository';
 import type { ContextEstimate, HistoryMessage } from '../sessions/session.types';

@@ -20,7 +20,9 @@ export interface ContextBudget {
  */
 export function budgetFor(contextLength: number, settings: CompressionSettings): ContextBudget {
   const trigger = Math.floor(contextLength * settings.threshold);
-  const summary = Math.max(64, Math.floor(trigger * settings.summaryFraction));
+  // The floor keeps a summary possible; it is small enough never to break the hysteresis
+  // below, even for the smallest trigger the configuration allows (51 tokens).
+  const summary = Math.max(16, Math.floor(trigger * settings.summaryFraction));
   return {
     trigger,
     tail: Math.floor(trigger * settings.tailFraction),
@@ -61,16 +63,16 @@ export function tailStart(messages: readonly Sized[], budget: number): number {
 
 /**
  * Consecutive groups of at most `budget` tokens (a larger single message is a group of its
- * own), for summarising a long stretch in several runs. A group never ends between an
- * assistant turn and its tool results.
+ * own), for summarising a long stretch in several runs. The budget is strict, because a group
+ * must fit the summariser's context: a tool call and its results may fall into consecutive
+ * groups, which is harmless there since each group is summarised on top of the previous one.
  */
 export function chunksOf<T extends Sized>(messages: readonly T[], budget: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let used = 0;
   for (const message of messages) {
-    const fits = used + message.tokenCount <= budget;
-    if (!fits && current.length > 0 && message.role !== 'tool') {
+    if (used + message.tokenCount > budget && current.length > 0) {
       chunks.push(current);
       current = [];
       used = 0;

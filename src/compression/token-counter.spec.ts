@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { get_encoding } from 'tiktoken';
 import { encodingForModel, estimateTokens, TokenCounter } from './token-counter';
 
 /** Prose-like text of about `length` characters (tiktoken is slow on long runs of one char). */
@@ -118,5 +119,85 @@ describe('TokenCounter', () => {
     expect(turnedMeanwhile).toBe(true);
     // Counted inline, the call itself would take the whole count.
     expect(callMs).toBeLessThan(inlineMs / 4);
+  });
+});
+
+describe('TokenCounter.truncate', () => {
+  const counter = new TokenCounter();
+
+  afterAll(() => counter.onModuleDestroy());
+
+  /** Whether `text` ends in half of a surrogate pair (a cut inside an astral character). */
+  const endsInHalfPair = (text: string): boolean => {
+    const last = text.charCodeAt(text.length - 1);
+    return last >= 0xd800 && last <= 0xdbff;
+  };
+
+  it('returns a text within the budget unchanged', () => {
+    const text = prose(400);
+    const tokens = counter.countInline(text);
+    expect(counter.truncate(text, tokens)).toBe(text);
+    expect(counter.truncate(text, tokens + 100)).toBe(text);
+    expect(counter.truncate('', 0)).toBe('');
+  });
+
+  it('returns nothing for a budget of no tokens', () => {
+    expect(counter.truncate('hello world', 0)).toBe('');
+  });
+
+  it('cuts a longer text to the longest start that fits the budget', () => {
+    const text = prose(2000);
+    const tokens = counter.countInline(text);
+    for (const maxTokens of [1, 2, 7, 50, 199, tokens - 1]) {
+      const cut = counter.truncate(text, maxTokens);
+      expect(text.startsWith(cut)).toBe(true);
+      expect(cut.length).toBeLessThan(text.length);
+      // Plain words re-encode to the same tokens: the cut is exactly the budget.
+      expect(counter.countInline(cut)).toBe(maxTokens);
+    }
+    expect(counter.truncate('hello world', 1)).toBe('hello');
+  });
+
+  it('counts with the encoding it is given', () => {
+    const text = 'नमस्ते दुनिया, आप कैसे हैं? '.repeat(20);
+    const cut = counter.truncate(text, 30, 'o200k_base');
+    expect(text.startsWith(cut)).toBe(true);
+    const o200k = counter.countInline(cut, 'o200k_base');
+    expect(o200k).toBeLessThanOrEqual(30);
+    expect(o200k).toBeGreaterThanOrEqual(27);
+    // The same budget in cl100k tokens covers a much shorter start of this text.
+    expect(counter.truncate(text, 30, 'cl100k_base').length).toBeLessThan(cut.length);
+  });
+
+  it.each([
+    ['emoji', '🙂 launch 🚀 by 👩‍💻 in 🇫🇷, 🎉🎉🎉 ok. '.repeat(8)],
+    [
+      'CJK',
+      '东京是日本的首都，人口众多。サーバーが応答しません。서울은 한국의 수도입니다. '.repeat(6),
+    ],
+  ])('cuts %s text only between characters, with no U+FFFD left', (_name, text) => {
+    const encoder = get_encoding('cl100k_base');
+    const decoder = new TextDecoder();
+    const tokens = encoder.encode_ordinary(text);
+    let cutsInsideCharacters = 0;
+    try {
+      for (let maxTokens = 1; maxTokens < tokens.length; maxTokens++) {
+        const raw = decoder.decode(encoder.decode(tokens.slice(0, maxTokens)));
+        if (raw.endsWith('\uFFFD')) cutsInsideCharacters++;
+
+        const cut = counter.truncate(text, maxTokens);
+        expect(text.startsWith(cut)).toBe(true);
+        expect(cut).not.toContain('\uFFFD');
+        expect(endsInHalfPair(cut)).toBe(false);
+        const cutTokens = counter.countInline(cut);
+        expect(cutTokens).toBeLessThanOrEqual(maxTokens);
+        // Dropping a half character gives up at most the few byte tokens it was split into.
+        expect(cutTokens).toBeGreaterThanOrEqual(maxTokens - 3);
+      }
+    } finally {
+      encoder.free();
+    }
+    // The texts do make the budget fall inside characters, not only between them.
+    expect(cutsInsideCharacters).toBeGreaterThan(5);
   });
 });

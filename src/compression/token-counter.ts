@@ -80,7 +80,7 @@ export class TokenCounter implements OnModuleDestroy {
     if (tokens.length <= maxTokens) return text;
     // A cut inside a multi-byte character decodes to U+FFFD, which is dropped.
     return new TextDecoder()
-      .decode(encoder.decode(tokens.slice(0, maxTokens)))
+      .decode(encoder.decode(tokens.slice(0, Math.max(0, maxTokens))))
       .replace(/\uFFFD+$/, '');
   }
 

@@ -185,7 +185,4 @@ export function asErrorLike(value: unknown): ErrorLike | undefined {
   };
 }
 
-/** The message of anything thrown. */
-export function errorMessage(error: unknown): string {
-  return asErrorLike(error)?.message ?? String(error);
-}
+export { errorMessage } from '../common/errors/error-message';

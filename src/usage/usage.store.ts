@@ -85,7 +85,7 @@ export class UsageStore {
     const from = utcDay(now - (days - 1) * DAY_MS);
     const to = utcDay(now);
     const grouped = (column: 'day' | 'model'): Promise<FigureRow[]> =>
-      this.figures(column, from, profile).getRawMany<FigureRow>();
+      this.figures(column, from, to, profile).getRawMany<FigureRow>();
     const [dayRows, modelRows] = await Promise.all([grouped('day'), grouped('model')]);
     const byDayFound = new Map(dayRows.map((row) => [String(row['day']), toFigures(row)]));
     const byDay: UsageStats['byDay'] = [];
@@ -114,13 +114,15 @@ export class UsageStore {
   private figures(
     column: 'day' | 'model',
     from: string,
+    to: string,
     profile: string | undefined,
   ): SelectQueryBuilder<RunUsageEntity> {
     const query = this.dataSource.manager
       .createQueryBuilder(RunUsageEntity, 'u')
       .select(`u.${column}`, column)
       .addSelect('COUNT(*)', 'runs')
-      .where('u.day >= :from', { from })
+      // Bounded on both sides: rows stamped after `now` (clock skew) stay out of every figure.
+      .where('u.day >= :from AND u.day <= :to', { from, to })
       .groupBy(`u.${column}`);
     for (const [field, name] of TOKEN_FIELDS) {
       query.addSelect(`COALESCE(SUM(u.${name}), 0)`, field);

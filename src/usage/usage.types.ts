@@ -39,8 +39,9 @@ export interface UsageStats {
 }
 
 /**
- * The upstream's counters as whole non-negative numbers. Cache counters come under several
- * names depending on the provider behind the upstream; the first one present is taken.
+ * The upstream's counters as whole non-negative numbers. Counters come under several names
+ * depending on the provider behind the upstream; the first positive one is taken, and a counter
+ * that is missing, negative or not a number counts as 0.
  */
 export function tokenTotalsOf(usage: HermesUsage): TokenTotals {
   const count = (...keys: string[]): number => {

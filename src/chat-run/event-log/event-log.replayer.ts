@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { EventLogStore } from './event-log.store';
 import { assembleReplay, incompleteReplay, LoggedEvent, ReplayResult } from './logged-event';
 import type { SessionLog } from './session-log';
+import { errorMessage } from '../../common/errors/error-message';
 
 /**
  * Replay of one open log: the stored batches (only when memory does not reach back far enough)
@@ -35,7 +36,7 @@ export class EventLogReplayer {
       } catch (error) {
         readFailed = true;
         this.logger.warn(
-          `Replay of session ${sessionId} could not read the log: ${describe(error)}`,
+          `Replay of session ${sessionId} could not read the log: ${errorMessage(error)}`,
         );
       } finally {
         log.watchers.delete(committedMeanwhile);
@@ -63,8 +64,4 @@ function needsStored(log: SessionLog, afterSeq: number): boolean {
   }
   const oldestInMemory = log.inFlight?.[0]?.seq ?? log.pending[0]?.seq;
   return oldestInMemory === undefined || oldestInMemory > afterSeq + 1;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

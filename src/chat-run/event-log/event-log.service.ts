@@ -8,6 +8,7 @@ import { EventLogWriter } from './event-log.writer';
 import { LifecycleQueue } from './lifecycle-queue';
 import { LoggedEvent, ReplayResult } from './logged-event';
 import { dropOldest, openingHead, SessionLog, sessionLogFromHead } from './session-log';
+import { errorMessage } from '../../common/errors/error-message';
 
 export type { LoggedEvent, ReplayResult } from './logged-event';
 
@@ -149,7 +150,7 @@ export class EventLog implements OnApplicationShutdown {
         const cutoff = latest - Math.max(0, keep);
         if (cutoff > 0) await this.store.deleteThrough(sessionId, cutoff);
       } catch (error) {
-        this.logger.warn(`Trimming the event log of ${sessionId} failed: ${describe(error)}`);
+        this.logger.warn(`Trimming the event log of ${sessionId} failed: ${errorMessage(error)}`);
       }
     });
   }
@@ -230,8 +231,4 @@ export class EventLog implements OnApplicationShutdown {
     this.logs.delete(log.sessionId);
     this.writer.forget(log);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

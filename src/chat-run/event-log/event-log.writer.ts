@@ -3,6 +3,7 @@ import type { EventLogOptions } from './event-log.options';
 import { BatchRow, EventLogStore, HeadRow } from './event-log.store';
 import type { LoggedEvent } from './logged-event';
 import { dropOldest, headFor, SessionLog, WriteMode } from './session-log';
+import { errorMessage } from '../../common/errors/error-message';
 
 /** Sessions per statement: well under the bind-parameter limits, and a failure stays local. */
 const WRITE_CHUNK = 100;
@@ -69,7 +70,7 @@ export class EventLogWriter {
     this.writes = run.then(
       () => undefined,
       // Tasks handle their own failures; reaching this is a bug, which must not stop the queue.
-      (error: unknown) => this.logger.error(`Event log write task failed: ${describe(error)}`),
+      (error: unknown) => this.logger.error(`Event log write task failed: ${errorMessage(error)}`),
     );
     return run;
   }
@@ -198,7 +199,7 @@ export class EventLogWriter {
       if (this.failureStreak === 1 || this.failureStreak % FAILURE_LOG_EVERY === 0) {
         this.logger.warn(
           `Writing the event log failed for ${failed} of ${attempted} sessions ` +
-            `(attempt ${this.failureStreak}); the events stay buffered: ${describe(error)}`,
+            `(attempt ${this.failureStreak}); the events stay buffered: ${errorMessage(error)}`,
         );
       }
     } else if (attempted > 0 && this.failureStreak > 0) {
@@ -221,8 +222,4 @@ function batchRows(jobs: readonly WriteJob[]): BatchRow[] {
 
 function heads(jobs: readonly WriteJob[]): HeadRow[] {
   return jobs.map((job) => job.head);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config';
-import type { HermesRunEvent, RunCompletedPayload } from '../../hermes/hermes-events';
+import type { HermesRunEvent } from '../../hermes/hermes-events';
 import { HermesClient, HermesRunRequest } from '../../hermes/hermes.client';
 import {
   HermesConnectionError,
@@ -18,30 +17,26 @@ import {
   CompressionService,
   type CompressionListener,
 } from '../../compression/compression.service';
-import { EphemeralSessionCleanup } from '../../hermes/home/ephemeral-session-cleanup';
-import { UsageStore } from '../../usage/usage.store';
-import { EventLog } from '../event-log/event-log.service';
+import { errorMessage } from '../../common/errors/error-message';
 import { SessionEmitter } from '../session-emitter';
 import type { SessionRuntime } from '../runtime/session-runtime';
 import type { HistoryTurn } from '../transcript/conversation-history';
 import { flattenStoredInput } from '../transcript/content-blocks';
-import { completionAnnotations } from '../transcript/transcript.reducer';
 import { ActiveRun } from './active-run';
-import type { RunEntity } from './run.entity';
+import { upstreamSessionOf, type RunEntity } from './run.entity';
 import type { RunOutcome } from './run-outcome';
+import { RunFinisher } from './run-finisher';
 import { RunStatusFollower } from './run-status-follower';
 import { RunStore } from './run.store';
 import { transcriptFromStored } from './recovered-transcript';
 import { TranscriptWriter } from './transcript-writer';
 
-const FINAL_WRITE_ATTEMPTS = 3;
-const FINAL_WRITE_BACKOFF_MS = 200;
-
 /**
  * Drives one run from its stored request to its terminal event: stores the user message, builds
  * the history, creates the upstream run, folds and relays its events, and settles it however it
  * ends (completed, failed, aborted, or recovered through the status endpoint when the stream
- * breaks). It never throws: every failure becomes the run's `run.failed`.
+ * breaks). It never throws: every failure becomes the run's `run.failed`. How a settled run is
+ * stored and announced is {@link RunFinisher}'s part.
  */
 @Injectable()
 export class RunExecutor {
@@ -52,11 +47,9 @@ export class RunExecutor {
     private readonly sessions: SessionRepository,
     private readonly runs: RunStore,
     private readonly emitter: SessionEmitter,
-    private readonly log: EventLog,
     private readonly follower: RunStatusFollower,
+    private readonly finisher: RunFinisher,
     private readonly compression: CompressionService,
-    private readonly usage: UsageStore,
-    private readonly cleanup: EphemeralSessionCleanup,
     private readonly config: AppConfig,
   ) {}
 
@@ -64,7 +57,7 @@ export class RunExecutor {
   execute(runtime: SessionRuntime, run: RunEntity): Promise<RunOutcome> {
     const active = this.attach(runtime, run);
     void this.start(runtime, active);
-    return this.finish(runtime, active);
+    return this.finisher.finish(runtime, active);
   }
 
   /** Takes over a run that was active when the previous process stopped. */
@@ -74,7 +67,7 @@ export class RunExecutor {
     void this.resumeFromStore(runtime, active).catch((error: unknown) =>
       active.settle(this.failure(error)),
     );
-    return this.finish(runtime, active);
+    return this.finisher.finish(runtime, active);
   }
 
   /** Abort: ask the upstream to stop, then wait for its terminal event at most `graceMs`. */
@@ -101,7 +94,7 @@ export class RunExecutor {
       // Nothing left to wait for when the upstream no longer runs it.
       else if (stop.outcome !== 'stopping') active.settle({ kind: 'aborted', synced: true });
     } catch (error) {
-      this.logger.warn(`Stopping run ${active.publicRunId} failed: ${describe(error)}`);
+      this.logger.warn(`Stopping run ${active.publicRunId} failed: ${errorMessage(error)}`);
     }
   }
 
@@ -214,7 +207,7 @@ export class RunExecutor {
   private attach(runtime: SessionRuntime, run: RunEntity): ActiveRun {
     const writer = new TranscriptWriter(this.sessions, run.sessionId, run.id);
     const active = new ActiveRun(run, writer, (error) =>
-      this.logger.warn(`Writing the transcript of run ${run.id} failed: ${describe(error)}`),
+      this.logger.warn(`Writing the transcript of run ${run.id} failed: ${errorMessage(error)}`),
     );
     runtime.activeRun = active;
     runtime.stateEvents = [];
@@ -231,7 +224,7 @@ export class RunExecutor {
         error: (error: unknown) => {
           if (active.aborting) return active.settle({ kind: 'aborted', synced: false });
           this.logger.warn(
-            `Stream of run ${active.upstreamRunId} lost (${describe(error)}); following its status`,
+            `Stream of run ${active.upstreamRunId} lost (${errorMessage(error)}); following its status`,
           );
           void this.follower.follow(active).then((outcome) => active.settle(outcome));
         },
@@ -253,117 +246,6 @@ export class RunExecutor {
     this.emitter.forward(runtime.sessionId, event.payload.event, event.payload);
   }
 
-  /**
-   * Stores the final transcript and run record, then tells the room how the run ended. The
-   * terminal event goes out only once the transcript is stored; when storing keeps failing the
-   * run record stays active (a restart recovers it) and the room gets `run.failed`.
-   */
-  private async finish(runtime: SessionRuntime, active: ActiveRun): Promise<RunOutcome> {
-    let outcome = await active.outcome;
-    if (outcome.kind === 'detached') return outcome;
-    const { run } = active;
-    active.closeDrafts(outcome);
-    const stored = await this.storeFinal(active);
-    if (stored) {
-      await this.runs
-        .end(run.id, endOf(outcome))
-        .catch((error: unknown) =>
-          this.logger.error(`Recording the end of run ${run.id} failed: ${describe(error)}`),
-        );
-      if (outcome.kind === 'completed') await this.recordUsage(run, outcome.payload);
-      await this.announceEstimate(run.sessionId);
-      if (active.upstreamRunId) this.forgetUpstreamSession(run);
-    } else {
-      outcome = { kind: 'failed', error: 'The reply could not be stored', code: 'storage_error' };
-    }
-    runtime.activeRun = undefined;
-    runtime.stateEvents = [];
-    runtime.touch();
-    this.announce(active, outcome, await this.runs.countQueued(run.sessionId).catch(() => 0));
-    this.logger.log(`Run ${run.id} of ${run.sessionId} ended: ${outcome.kind}`);
-    // Between runs the log keeps a bounded window of recent events.
-    await this.log.trim(run.sessionId);
-    return outcome;
-  }
-
-  private async storeFinal(active: ActiveRun): Promise<boolean> {
-    for (let attempt = 1; attempt <= FINAL_WRITE_ATTEMPTS; attempt++) {
-      try {
-        await active.close();
-        return true;
-      } catch (error) {
-        this.logger.error(
-          `Final write of run ${active.run.id} failed (attempt ${attempt}): ${describe(error)}`,
-        );
-        await sleep(FINAL_WRITE_BACKOFF_MS * attempt);
-      }
-    }
-    return false;
-  }
-
-  /** The run's last event, to its room. */
-  private announce(active: ActiveRun, outcome: RunOutcome, queued: number): void {
-    const { sessionId } = active.run;
-    const runId = active.publicRunId;
-    switch (outcome.kind) {
-      case 'completed':
-        this.emitter.toSession(sessionId, 'run.completed', {
-          ...outcome.payload,
-          ...completionAnnotations(active.transcript, outcome.payload),
-          run_id: runId,
-          queue_remaining: queued,
-        });
-        break;
-      case 'failed':
-        this.emitter.toSession(sessionId, 'run.failed', {
-          run_id: runId,
-          error: outcome.error,
-          code: outcome.code,
-          queue_remaining: queued,
-        });
-        break;
-      case 'aborted':
-        this.emitter.toSession(sessionId, 'abort.completed', {
-          run_id: active.abortedAs ?? runId,
-          synced: outcome.synced,
-          // Counts the run about to start, as the reference's clients expect.
-          ...(queued > 0 ? { queue_length: queued } : {}),
-        });
-        break;
-    }
-  }
-
-  private async recordUsage(run: RunEntity, payload: RunCompletedPayload): Promise<void> {
-    if (!payload.usage) return;
-    await this.usage
-      .record({
-        sessionId: run.sessionId,
-        runId: run.id,
-        kind: 'run',
-        profile: run.profile,
-        model: run.model,
-        usage: payload.usage,
-      })
-      .catch((error: unknown) => this.logger.warn(`Recording usage failed: ${describe(error)}`));
-  }
-
-  /** The run's ephemeral upstream session is of no use once the run is stored. */
-  private forgetUpstreamSession(run: RunEntity): void {
-    void this.cleanup
-      .enqueue(run.profile, upstreamSessionOf(run))
-      .catch((error: unknown) => this.logger.warn(`Queueing cleanup failed: ${describe(error)}`));
-  }
-
-  /** `usage.updated` once the run's messages are stored (before its terminal event). */
-  private async announceEstimate(sessionId: string): Promise<void> {
-    try {
-      const estimate = await this.compression.refreshEstimate(sessionId);
-      this.emitter.toSession(sessionId, 'usage.updated', estimate);
-    } catch (error) {
-      this.logger.warn(`Updating the context estimate of ${sessionId} failed: ${describe(error)}`);
-    }
-  }
-
   private instructions(client: string | null, workspace: string | null): string {
     return [
       workspace ? `[Current working directory: ${workspace}]` : '',
@@ -376,13 +258,11 @@ export class RunExecutor {
 
   private failure(error: unknown): RunOutcome {
     const [code, message] = classify(error);
-    if (code === 'internal_error') this.logger.error(`Run failed unexpectedly: ${describe(error)}`);
+    if (code === 'internal_error')
+      this.logger.error(`Run failed unexpectedly: ${errorMessage(error)}`);
     return { kind: 'failed', error: message, code };
   }
 }
-
-/** A fresh upstream session per run: the gateway sends the whole history itself. */
-const upstreamSessionOf = (run: RunEntity): string => `eph_${run.id}`;
 
 function terminalOutcome(event: HermesRunEvent): RunOutcome {
   switch (event.type) {
@@ -392,21 +272,6 @@ function terminalOutcome(event: HermesRunEvent): RunOutcome {
       return { kind: 'failed', error: event.payload.error, code: 'upstream_error' };
     default:
       return { kind: 'failed', error: 'The run was cancelled upstream', code: 'upstream_error' };
-  }
-}
-
-function endOf(outcome: Exclude<RunOutcome, { kind: 'detached' }>): Parameters<RunStore['end']>[1] {
-  switch (outcome.kind) {
-    case 'completed':
-      return { status: 'completed' };
-    case 'aborted':
-      return { status: 'cancelled', errorCode: 'aborted' };
-    case 'failed':
-      return {
-        status: outcome.code === 'interrupted' ? 'interrupted' : 'failed',
-        error: outcome.error,
-        errorCode: outcome.code,
-      };
   }
 }
 
@@ -426,8 +291,4 @@ function classify(error: unknown): [RunFailureCode, string] {
   if (error instanceof HermesStreamLostError) return ['stream_lost', error.message];
   if (error instanceof HermesError) return ['upstream_error', error.message];
   return ['internal_error', 'The run failed because of an internal error'];
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,7 @@ import { HERMES_FINAL_RUN_STATES, HermesClient, HermesRunStatus } from '../../he
 import type { ActiveRun } from './active-run';
 import type { RunOutcome } from './run-outcome';
 import { withFinalOutput } from './recovered-transcript';
+import { errorMessage } from '../../common/errors/error-message';
 
 /** Longest pause between status polls while the upstream cannot be reached. */
 const MAX_BACKOFF_MS = 30_000;
@@ -38,7 +39,7 @@ export class RunStatusFollower {
         status = await this.hermes.getRun(active.run.profile, runId);
         backoff = statusPollMs;
       } catch (error) {
-        this.logger.warn(`Status of run ${runId} unavailable: ${describe(error)}`);
+        this.logger.warn(`Status of run ${runId} unavailable: ${errorMessage(error)}`);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
@@ -91,8 +92,4 @@ export class RunStatusFollower {
         };
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

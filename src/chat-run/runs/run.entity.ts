@@ -75,3 +75,6 @@ export class RunEntity {
   @Column({ name: 'ended_at', type: 'double precision', nullable: true })
   endedAt!: number | null;
 }
+
+/** A fresh upstream session per run (the gateway sends the whole history itself). */
+export const upstreamSessionOf = (run: Pick<RunEntity, 'id'>): string => `eph_${run.id}`;
