@@ -54,9 +54,18 @@ describe('Sessions REST API (e2e)', () => {
           '/api/sessions/{id}',
           '/api/sessions/{id}/messages',
           '/api/sessions/{id}/export',
+          '/api/sessions/{id}/usage',
+          '/api/usage/stats',
           '/api/health',
         ]),
       );
+      // The usage routes are documented with their response shapes (the Swagger CLI plugin).
+      const stats = docs.body.paths['/api/usage/stats'].get;
+      expect(stats.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+        'days',
+        'profile',
+      ]);
+      expect(docs.body.components.schemas.UsageStatsDto.properties).toHaveProperty('by_day');
     });
   });
 
