@@ -1,6 +1,5 @@
-import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
-
-const token = (name: string) => ({ name, type: 'bigint', default: 0, isNullable: false });
+import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
+import { counterColumn, incrementIdColumn, sessionForeignKey } from './table-parts';
 
 /** Sessions and their transcript. Written with the portable Table API (SQLite and PostgreSQL). */
 export class SessionsAndMessages1764230000000 implements MigrationInterface {
@@ -20,11 +19,11 @@ export class SessionsAndMessages1764230000000 implements MigrationInterface {
           { name: 'created_at', type: 'double precision' },
           { name: 'last_active', type: 'double precision' },
           { name: 'message_count', type: 'integer', default: 0 },
-          token('input_tokens'),
-          token('output_tokens'),
-          token('cache_read_tokens'),
-          token('cache_write_tokens'),
-          token('reasoning_tokens'),
+          counterColumn('input_tokens'),
+          counterColumn('output_tokens'),
+          counterColumn('cache_read_tokens'),
+          counterColumn('cache_write_tokens'),
+          counterColumn('reasoning_tokens'),
         ],
         indices: [{ name: 'idx_sessions_last_active', columnNames: ['last_active', 'id'] }],
       }),
@@ -33,13 +32,7 @@ export class SessionsAndMessages1764230000000 implements MigrationInterface {
       new Table({
         name: 'messages',
         columns: [
-          {
-            name: 'id',
-            type: 'integer',
-            isPrimary: true,
-            isGenerated: true,
-            generationStrategy: 'increment',
-          },
+          incrementIdColumn,
           { name: 'session_id', type: 'varchar', length: '128' },
           { name: 'role', type: 'varchar', length: '16' },
           { name: 'content', type: 'text', default: "''" },
@@ -52,15 +45,7 @@ export class SessionsAndMessages1764230000000 implements MigrationInterface {
           { name: 'token_count', type: 'integer', default: 0 },
           { name: 'timestamp', type: 'double precision' },
         ],
-        foreignKeys: [
-          new TableForeignKey({
-            name: 'fk_messages_session',
-            columnNames: ['session_id'],
-            referencedTableName: 'sessions',
-            referencedColumnNames: ['id'],
-            onDelete: 'CASCADE',
-          }),
-        ],
+        foreignKeys: [sessionForeignKey('messages')],
       }),
     );
     await queryRunner.createIndex(

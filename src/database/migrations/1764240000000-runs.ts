@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
-import { sessionForeignKey } from './session-foreign-key';
+import { sessionForeignKey } from './table-parts';
 
 /** Runs (the durable queue, run records and idempotency of `queue_id`). */
 export class Runs1764240000000 implements MigrationInterface {

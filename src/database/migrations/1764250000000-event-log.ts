@@ -1,7 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
-import { sessionForeignKey } from './session-foreign-key';
-
-const seq = (name: string) => ({ name, type: 'bigint', default: 0, isNullable: false });
+import { counterColumn, sessionForeignKey } from './table-parts';
 
 /**
  * The stored event log used for exact replay (`EventLog`): per-session seq heads and batches of
@@ -16,9 +14,9 @@ export class EventLog1764250000000 implements MigrationInterface {
         name: 'session_event_heads',
         columns: [
           { name: 'session_id', type: 'varchar', length: '128', isPrimary: true },
-          seq('seq_reserved'),
-          seq('last_stored_seq'),
-          seq('replay_floor'),
+          counterColumn('seq_reserved'),
+          counterColumn('last_stored_seq'),
+          counterColumn('replay_floor'),
         ],
         foreignKeys: [sessionForeignKey('session_event_heads')],
       }),

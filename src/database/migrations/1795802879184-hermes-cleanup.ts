@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
+import { incrementIdColumn } from './table-parts';
 
 /**
  * The queue of upstream ephemeral sessions to delete (entity `HermesCleanupTask`).
@@ -12,13 +13,7 @@ export class HermesCleanup1795802879184 implements MigrationInterface {
       new Table({
         name: 'hermes_cleanup_tasks',
         columns: [
-          {
-            name: 'id',
-            type: 'integer',
-            isPrimary: true,
-            isGenerated: true,
-            generationStrategy: 'increment',
-          },
+          incrementIdColumn,
           { name: 'profile', type: 'varchar', length: '64' },
           { name: 'upstream_session_id', type: 'varchar', length: '255' },
           { name: 'attempts', type: 'integer', default: 0 },

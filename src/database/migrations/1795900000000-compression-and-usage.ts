@@ -1,7 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from 'typeorm';
-import { sessionForeignKey } from './session-foreign-key';
-
-const tokens = (name: string) => ({ name, type: 'bigint', default: 0, isNullable: false });
+import { counterColumn, incrementIdColumn, sessionForeignKey } from './table-parts';
 
 /** Compression snapshots, per-run usage and the session's stored context estimate. */
 export class CompressionAndUsage1795900000000 implements MigrationInterface {
@@ -27,23 +25,17 @@ export class CompressionAndUsage1795900000000 implements MigrationInterface {
       new Table({
         name: 'run_usage',
         columns: [
-          {
-            name: 'id',
-            type: 'integer',
-            isPrimary: true,
-            isGenerated: true,
-            generationStrategy: 'increment',
-          },
+          incrementIdColumn,
           { name: 'session_id', type: 'varchar', length: '128' },
           { name: 'run_id', type: 'varchar', length: '128' },
           { name: 'kind', type: 'varchar', length: '16' },
           { name: 'profile', type: 'varchar', length: '64' },
           { name: 'model', type: 'varchar', length: '200', isNullable: true },
-          tokens('input_tokens'),
-          tokens('output_tokens'),
-          tokens('cache_read_tokens'),
-          tokens('cache_write_tokens'),
-          tokens('reasoning_tokens'),
+          counterColumn('input_tokens'),
+          counterColumn('output_tokens'),
+          counterColumn('cache_read_tokens'),
+          counterColumn('cache_write_tokens'),
+          counterColumn('reasoning_tokens'),
           { name: 'day', type: 'varchar', length: '10' },
           { name: 'created_at', type: 'double precision' },
         ],
@@ -59,8 +51,8 @@ export class CompressionAndUsage1795900000000 implements MigrationInterface {
       new TableIndex({ name: 'idx_run_usage_day', columnNames: ['day'] }),
     );
     await queryRunner.addColumns('sessions', [
-      new TableColumn(tokens('context_input_tokens')),
-      new TableColumn(tokens('context_output_tokens')),
+      new TableColumn(counterColumn('context_input_tokens')),
+      new TableColumn(counterColumn('context_output_tokens')),
     ]);
   }
 
