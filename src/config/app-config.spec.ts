@@ -1,12 +1,5 @@
-import { ConfigService } from '@nestjs/config';
 import { join, resolve } from 'node:path';
-import { AppConfig } from './app-config';
-import { VALIDATED_ENV_KEY, validateEnvironment } from './validate-environment';
-
-/** AppConfig over a ConfigService holding only what AppConfigModule stores: the validated env. */
-function configFor(raw: Record<string, string> = {}): AppConfig {
-  return new AppConfig(new ConfigService({ [VALIDATED_ENV_KEY]: validateEnvironment(raw) }));
-}
+import { configFor } from './testing/config-for';
 
 const DATA_DIR = resolve('/srv/hermes-gateway');
 
