@@ -7,7 +7,8 @@ import { AppError } from '../common/errors/app-error';
 import { serialTransaction, serialWrite } from '../database/serial-transactions';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MessageEntity } from './message.entity';
-import { makePreview, makeSnippet, parseToolCalls, toMessage, toSession } from './session.mapper';
+import { makePreview, parseToolCalls, toMessage, toSession } from './session.mapper';
+import { searchSessions } from './session-search';
 import { SessionRepository } from './session.repository';
 import { SessionEntity } from './session.entity';
 import type {
@@ -28,9 +29,6 @@ import type {
 } from './session.types';
 
 const nowSeconds = (): number => Date.now() / 1000;
-
-/** `%`, `_` and the escape character itself match literally in a LIKE pattern. */
-const likePattern = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
 
 @Injectable()
 export class TypeOrmSessionRepository extends SessionRepository {
@@ -112,55 +110,8 @@ export class TypeOrmSessionRepository extends SessionRepository {
     };
   }
 
-  async search(text: string, limit: number): Promise<SearchHit[]> {
-    const pattern = likePattern(text);
-    const byMeta = await this.sessions
-      .createQueryBuilder('s')
-      .where("LOWER(COALESCE(s.title, '')) LIKE :pattern ESCAPE '\\'", { pattern })
-      .orWhere("LOWER(COALESCE(s.preview, '')) LIKE :pattern ESCAPE '\\'", { pattern })
-      .orderBy('s.last_active', 'DESC')
-      .limit(limit)
-      .getMany();
-    // The newest matching message of each session, most recent sessions first.
-    const newestMatches = await this.messages
-      .createQueryBuilder('m')
-      .select('MAX(m.id)', 'id')
-      .where("LOWER(m.content) LIKE :pattern ESCAPE '\\'", { pattern })
-      .groupBy('m.session_id')
-      .orderBy('MAX(m.id)', 'DESC')
-      .limit(limit)
-      .getRawMany<{ id: number | string }>();
-    const matched = newestMatches.length
-      ? await this.messages
-          .createQueryBuilder('m')
-          .innerJoinAndSelect('m.session', 's')
-          .whereInIds(newestMatches.map((row) => Number(row.id)))
-          .getMany()
-      : [];
-
-    const hits = new Map<string, SearchHit>();
-    for (const session of byMeta) {
-      const source = (session.title ?? '').toLowerCase().includes(text.toLowerCase())
-        ? (session.title ?? '')
-        : (session.preview ?? '');
-      hits.set(session.id, {
-        session: toSession(session),
-        messageId: null,
-        snippet: makeSnippet(source, text),
-      });
-    }
-    for (const message of matched) {
-      if (!message.session) continue;
-      const existing = hits.get(message.sessionId);
-      hits.set(message.sessionId, {
-        session: toSession(message.session),
-        messageId: message.id,
-        snippet: existing?.snippet ?? makeSnippet(message.content, text),
-      });
-    }
-    return [...hits.values()]
-      .sort((a, b) => b.session.lastActive - a.session.lastActive)
-      .slice(0, limit);
+  search(text: string, limit: number): Promise<SearchHit[]> {
+    return searchSessions(this.dataSource, text, limit);
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session> {
