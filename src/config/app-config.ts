@@ -50,6 +50,7 @@ export interface ChatRunSettings {
   statusPollMs: number;
   recoveryTimeoutMs: number;
   eventLogWindow: number;
+  sessionIdleMs: number;
 }
 
 /**
@@ -102,6 +103,7 @@ export class AppConfig {
       statusPollMs: env('RUN_STATUS_POLL_MS'),
       recoveryTimeoutMs: env('RUN_RECOVERY_TIMEOUT_MS'),
       eventLogWindow: env('EVENT_LOG_WINDOW'),
+      sessionIdleMs: env('SESSION_IDLE_MS'),
     };
     this.compression = {
       threshold: env('COMPRESSION_THRESHOLD'),

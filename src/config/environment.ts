@@ -140,6 +140,12 @@ export class EnvironmentVariables {
   @Min(1000)
   RUN_RECOVERY_TIMEOUT_MS: number = 60 * 60 * 1000;
 
+  /** A session with no run, no client and no activity for this long is dropped from memory. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  SESSION_IDLE_MS: number = 5 * 60 * 1000;
+
   /** Events kept per session for exact replay, besides those of the active run. */
   @Transform(toInt)
   @IsInt()

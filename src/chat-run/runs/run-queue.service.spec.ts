@@ -16,6 +16,7 @@ import { RunQueueService, RunRequest } from './run-queue.service';
 import type { RunEntity } from './run.entity';
 import { RunStore } from './run.store';
 import { TranscriptWriter } from './transcript-writer';
+import { configFor } from '../../config/testing/config-for';
 
 /** setTimeout's maximum: the event log's flush timer never fires during a test. */
 const NEVER = 2 ** 31 - 1;
@@ -207,7 +208,7 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     await dataSource.query('DELETE FROM sessions');
     log = new EventLog(dataSource, { flushIntervalMs: NEVER });
-    runtimes = new SessionRuntimes(log);
+    runtimes = new SessionRuntimes(log, configFor());
     executor = new ControlledExecutor(runs, sessions);
     const emitter = new SessionEmitter(log);
     emitted = [];

@@ -10,6 +10,7 @@ import { RunEntity } from '../runs/run.entity';
 import { TranscriptWriter } from '../runs/transcript-writer';
 import { SessionRuntime } from './session-runtime';
 import { SessionRuntimes } from './session-runtimes';
+import { configFor } from '../../config/testing/config-for';
 
 /** setTimeout's maximum: the log's own flush timer never fires during a test. */
 const NEVER = 2 ** 31 - 1;
@@ -73,7 +74,7 @@ describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
   beforeEach(async () => {
     await dataSource.query('DELETE FROM sessions');
     log = new EventLog(dataSource, { flushIntervalMs: NEVER });
-    runtimes = new SessionRuntimes(log);
+    runtimes = new SessionRuntimes(log, configFor());
   });
 
   afterEach(async () => {

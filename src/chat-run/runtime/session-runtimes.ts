@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
 import { EventLog } from '../event-log/event-log.service';
 import { SessionRuntime } from './session-runtime';
 
-/** How long a session nobody uses stays in memory. */
-const IDLE_MS = 5 * 60 * 1000;
-const SWEEP_MS = 60 * 1000;
+const MAX_SWEEP_MS = 60 * 1000;
 
 /**
  * The in-memory runtimes of sessions in use. A session is evicted once it has no active run,
@@ -18,10 +17,20 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
   /** Tells whether a session's room has listeners; set by the gateway. */
   roomSize: (sessionId: string) => number = () => 0;
 
-  constructor(private readonly log: EventLog) {}
+  /** How long a session nobody uses stays in memory (`SESSION_IDLE_MS`). */
+  private readonly idleMs: number;
+
+  constructor(
+    private readonly log: EventLog,
+    config: AppConfig,
+  ) {
+    this.idleMs = config.chatRun.sessionIdleMs;
+  }
 
   onModuleInit(): void {
-    this.sweeper = setInterval(() => void this.evictIdle(), SWEEP_MS);
+    // Sweeping at half the idle time keeps a session at most 1.5× the idle time in memory.
+    const sweepMs = Math.min(MAX_SWEEP_MS, Math.ceil(this.idleMs / 2));
+    this.sweeper = setInterval(() => void this.evictIdle(), sweepMs);
     this.sweeper.unref();
   }
 
@@ -62,8 +71,8 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     return runtime;
   }
 
-  /** Evicts idle sessions now (also used by tests and the memory benchmark). */
-  async evictIdle(idleMs = IDLE_MS): Promise<number> {
+  /** Evicts the sessions idle for `idleMs` now (the sweeper's work; also used by tests). */
+  async evictIdle(idleMs = this.idleMs): Promise<number> {
     const cutoff = Date.now() - idleMs;
     let evicted = 0;
     for (const [sessionId, runtime] of this.runtimes) {
