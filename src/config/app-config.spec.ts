@@ -54,10 +54,18 @@ describe('AppConfig', () => {
   });
 
   describe('database', () => {
+    it('takes SQLITE_SYNCHRONOUS=FULL and rejects other values', () => {
+      expect(configFor({ SQLITE_SYNCHRONOUS: 'FULL' }).database).toMatchObject({
+        synchronous: 'FULL',
+      });
+      expect(() => configFor({ SQLITE_SYNCHRONOUS: 'OFF' })).toThrow(/SQLITE_SYNCHRONOUS/);
+    });
+
     it('defaults to gateway.sqlite under the resolved DATA_DIR', () => {
       expect(configFor({ DATA_DIR: 'relative/dir' }).database).toEqual({
         type: 'sqlite',
         path: join(resolve('relative/dir'), 'gateway.sqlite'),
+        synchronous: 'NORMAL',
       });
     });
 
@@ -65,10 +73,12 @@ describe('AppConfig', () => {
       expect(configFor({ DATA_DIR, DATABASE_URL: 'sqlite:rel.db' }).database).toEqual({
         type: 'sqlite',
         path: join(DATA_DIR, 'rel.db'),
+        synchronous: 'NORMAL',
       });
       expect(configFor({ DATA_DIR, DATABASE_URL: 'sqlite:./sub/x.db' }).database).toEqual({
         type: 'sqlite',
         path: join(DATA_DIR, 'sub', 'x.db'),
+        synchronous: 'NORMAL',
       });
     });
 
@@ -76,6 +86,7 @@ describe('AppConfig', () => {
       expect(configFor({ DATA_DIR, DATABASE_URL: 'sqlite:/var/lib/gw.db' }).database).toEqual({
         type: 'sqlite',
         path: '/var/lib/gw.db',
+        synchronous: 'NORMAL',
       });
     });
 

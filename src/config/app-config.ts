@@ -12,7 +12,8 @@ export interface HttpSettings {
 }
 
 export type DatabaseSettings =
-  { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema?: string };
+  | { type: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' }
+  | { type: 'postgres'; url: string; schema?: string };
 
 export interface AuthSettings {
   disabled: boolean;
@@ -80,7 +81,7 @@ export class AppConfig {
       host: env('HOST'),
       corsOrigins: parseOrigins(env('CORS_ORIGINS')),
     };
-    this.database = parseDatabase(env('DATABASE_URL'), env('DATABASE_SCHEMA'), this.dataDir);
+    this.database = parseDatabase(env, this.dataDir);
     this.auth = {
       disabled: ['true', '1'].includes((env('AUTH_DISABLED') ?? '').trim().toLowerCase()),
       token: env('AUTH_TOKEN'),
@@ -124,11 +125,15 @@ function parseOrigins(raw: string | undefined): string[] | true {
 }
 
 function parseDatabase(
-  url: string | undefined,
-  schema: string | undefined,
+  env: <K extends keyof EnvironmentVariables>(key: K) => EnvironmentVariables[K],
   dataDir: string,
 ): DatabaseSettings {
-  if (url?.startsWith('postgres')) return { type: 'postgres', url, schema };
+  const url = env('DATABASE_URL');
+  if (url?.startsWith('postgres')) return { type: 'postgres', url, schema: env('DATABASE_SCHEMA') };
   const file = url?.slice('sqlite:'.length) ?? 'gateway.sqlite';
-  return { type: 'sqlite', path: isAbsolute(file) ? file : join(dataDir, file) };
+  return {
+    type: 'sqlite',
+    path: isAbsolute(file) ? file : join(dataDir, file),
+    synchronous: env('SQLITE_SYNCHRONOUS'),
+  };
 }

@@ -1,4 +1,4 @@
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -30,4 +30,16 @@ import { dataSourceOptions } from './data-source-options';
     }),
   ],
 })
-export class DatabaseModule {}
+export class DatabaseModule implements OnModuleInit {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Per-connection settings TypeORM's SQLite driver has no option for. */
+  async onModuleInit(): Promise<void> {
+    const settings = this.config.database;
+    if (settings.type !== 'sqlite') return;
+    await this.dataSource.query(`PRAGMA synchronous = ${settings.synchronous}`);
+  }
+}

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { destroyTestApp, startTestApp } from './support/test-app';
+import { DataSource } from 'typeorm';
+import { destroyTestApp, startTestApp, usePostgres } from './support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -99,4 +100,26 @@ describe('Auth and configuration (e2e)', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  // A SQLite setting: the PostgreSQL run of this suite has nothing to check here.
+  if (!usePostgres) {
+    it('sets SQLite synchronous from SQLITE_SYNCHRONOUS', async () => {
+      // PRAGMA synchronous answers 1 for NORMAL (the default) and 2 for FULL.
+      for (const [value, level] of [
+        ['', 1],
+        ['FULL', 2],
+      ] as const) {
+        const t = await startTestApp({ env: { SQLITE_SYNCHRONOUS: value } });
+        try {
+          const rows = await t.app
+            .get(DataSource)
+            .query<{ synchronous: number }[]>('PRAGMA synchronous');
+          expect(rows[0].synchronous).toBe(level);
+        } finally {
+          await t.close();
+          await destroyTestApp(t);
+        }
+      }
+    });
+  }
 });
