@@ -107,6 +107,7 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
       profile: 'default',
       model: null,
       userMessageId: user.id,
+      sessionCreatedAt: (await sessions.findById('s1'))!.createdAt,
     };
     const recorder = recordingListener();
     const prepared = await service.prepare(request, recorder.listener);

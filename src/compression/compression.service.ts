@@ -22,6 +22,7 @@ import {
   totalOf,
   type ContextBudget,
 } from './context-window';
+import { HistoryWindow } from './history-window';
 import { type Snapshot, SnapshotStore } from './snapshot.store';
 import { Summariser, SUMMARY_PREFIX } from './summariser';
 import { TokenCounter } from './token-counter';
@@ -34,6 +35,8 @@ export interface HistoryRequest {
   model: string | null;
   /** The run's own user message: the history ends before it; the estimate includes it. */
   userMessageId: number;
+  /** The session row's `createdAt`: tells a re-created session from the one a window holds. */
+  sessionCreatedAt: number;
 }
 
 /** Where `compression.started` / `compression.completed` go (the session's room). */
@@ -77,13 +80,22 @@ export class CompressionService {
     private readonly config: AppConfig,
   ) {}
 
-  async prepare(request: HistoryRequest, listener: CompressionListener): Promise<PreparedHistory> {
+  /**
+   * `window` is the session's cache of what the previous run read; without one (a session
+   * not in use) everything after the snapshot is read.
+   */
+  async prepare(
+    request: HistoryRequest,
+    listener: CompressionListener,
+    window = new HistoryWindow(),
+  ): Promise<PreparedHistory> {
     const contextLength = this.profiles.get(request.profile).contextLength;
     const budget = budgetFor(contextLength, this.config.compression);
     const snapshot = await this.snapshots.find(request.sessionId);
-    const rows = await this.sessions.historyBetween(
-      request.sessionId,
+    const rows = await window.read(
+      (afterId, throughId) => this.sessions.historyBetween(request.sessionId, afterId, throughId),
       snapshot?.lastMessageId ?? 0,
+      request.sessionCreatedAt,
       request.userMessageId,
     );
     const earlier = rows.filter((row) => row.id < request.userMessageId);
@@ -149,7 +161,7 @@ export class CompressionService {
     request: HistoryRequest,
     budget: ContextBudget,
     snapshot: Snapshot | null,
-    head: HistoryMessage[],
+    head: readonly HistoryMessage[],
   ): Promise<Summarised> {
     if (head.length === 0) {
       return { snapshot, failure: 'nothing older than the newest turns is left to summarise' };

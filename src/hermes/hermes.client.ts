@@ -5,6 +5,7 @@ import { HermesProfile } from './hermes-profile';
 import { HermesProfiles } from './hermes-profiles';
 import { HermesRunEvent } from './hermes-events';
 import { hermesRunEvents, HermesStreamStats } from './hermes-event-stream';
+import { exchange, HttpAnswer, HttpTimeoutError } from './http-exchange';
 import {
   HermesRunCreated,
   HermesRunRequest,
@@ -15,7 +16,6 @@ import {
   parseRunStatus,
 } from './hermes-runs';
 import {
-  asErrorLike,
   errorMessage,
   HermesConnectionError,
   HermesHttpError,
@@ -55,12 +55,6 @@ interface HttpCall {
   body?: unknown;
   headers?: Record<string, string>;
   timeoutMs?: number;
-}
-
-interface HttpAnswer {
-  status: number;
-  headers: Headers;
-  text: string;
 }
 
 const MAX_ERROR_BODY = 2000;
@@ -120,7 +114,7 @@ export class HermesClient {
     }
     const status = typeof body?.['status'] === 'string' ? body['status'] : 'started';
     const replayed =
-      body?.['replayed'] === true || answer.headers.get('idempotency-replayed') === 'true';
+      body?.['replayed'] === true || answer.headers['idempotency-replayed'] === 'true';
     this.logger.log(`Run ${runId} ${replayed ? 'replayed' : 'created'} on ${profile.name}`);
     return { runId, status, replayed };
   }
@@ -225,16 +219,15 @@ export class HermesClient {
     };
     if (call.body !== undefined) headers['Content-Type'] = 'application/json';
     try {
-      // The signal covers the whole exchange, body included.
-      const response = await fetch(`${profile.baseUrl}${call.path}`, {
+      return await exchange({
         method: call.method,
+        url: `${profile.baseUrl}${call.path}`,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
-      return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
-      if (asErrorLike(error)?.name === 'TimeoutError') {
+      if (error instanceof HttpTimeoutError) {
         throw new HermesTimeoutError(profile.name, call.operation, timeoutMs);
       }
       throw new HermesConnectionError(profile.name, call.operation, error);

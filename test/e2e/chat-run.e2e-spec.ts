@@ -138,6 +138,20 @@ describe('/chat-run (e2e)', () => {
     });
   });
 
+  it('sends a session deleted and created again none of its old history', async () => {
+    const client = await connect();
+    hermes.setNextScenario({ deltas: 1, deltaText: 'old answer' });
+    await client.request('run', { session_id: 'reborn', input: 'old question' });
+    await client.waitFor('run.completed', (e) => e.session_id === 'reborn');
+    await request(t.url).delete('/api/sessions/reborn').set(t.auth).expect(204);
+
+    hermes.setNextScenario({ deltas: 1, deltaText: 'new answer' });
+    await client.request('run', { session_id: 'reborn', input: 'new question' });
+    await client.waitFor('run.completed', (e) => e.output === 'new answer');
+    const create = hermes.requestsTo('/v1/runs', 'POST').at(-1)!;
+    expect(create.body).toMatchObject({ input: 'new question', conversation_history: [] });
+  });
+
   it('pairs tool calls with their results in the stored transcript', async () => {
     const client = await connect();
     hermes.setNextScenario({

@@ -15,9 +15,9 @@ import {
   bearerMatches,
   headerValue,
   isValidIdempotencyKey,
-  jsonFingerprint,
   parseJson,
   readBody,
+  sameJson,
   sendError,
   sendJson,
   type ParsedJson,
@@ -136,7 +136,7 @@ export class FakeHermesServer {
   private readonly runs = new Map<string, FakeRun>();
   private readonly idempotency = new Map<
     string,
-    { readonly fingerprint: string; readonly runId: string }
+    { readonly body: unknown; readonly runId: string }
   >();
   private readonly attached = new Set<FakeRun>();
   private readonly waiters = new Set<Waiter>();
@@ -556,7 +556,6 @@ export class FakeHermesServer {
     if (typeof checked === 'string') return sendError(res, 400, checked, 'invalid_request');
 
     const key = headerValue(req.headers, 'idempotency-key');
-    let fingerprint: string | undefined;
     if (key !== undefined) {
       if (!isValidIdempotencyKey(key)) {
         return sendError(
@@ -566,9 +565,9 @@ export class FakeHermesServer {
           'invalid_idempotency_key',
         );
       }
-      fingerprint = jsonFingerprint(body);
       const known = this.idempotency.get(key);
-      if (known && known.fingerprint !== fingerprint) {
+      // Compared only when a key comes again: a first create (MBs of history) pays nothing.
+      if (known && !sameJson(known.body, body)) {
         return sendError(
           res,
           409,
@@ -615,8 +614,7 @@ export class FakeHermesServer {
     );
     this.runs.set(run.id, run);
     this.runsCreated++;
-    if (key !== undefined && fingerprint !== undefined)
-      this.idempotency.set(key, { fingerprint, runId: run.id });
+    if (key !== undefined) this.idempotency.set(key, { body, runId: run.id });
     this.enforceRunCap();
     run.start();
     sendJson(res, 202, { run_id: run.id, status: 'started', replayed: false });

@@ -17,6 +17,7 @@ import {
   CompressionService,
   type CompressionListener,
 } from '../../compression/compression.service';
+import { AppError } from '../../common/errors/app-error';
 import { errorMessage } from '../../common/errors/error-message';
 import { SessionEmitter } from '../session-emitter';
 import type { SessionRuntime } from '../runtime/session-runtime';
@@ -119,6 +120,8 @@ export class RunExecutor {
         await this.runs.update(run.id, { userMessageId: userMessage.id });
       }
       if (active.isSettled) return;
+      const session = await this.sessions.findById(run.sessionId);
+      if (!session) throw AppError.unknownSession(run.sessionId);
       const prepared = await this.compression.prepare(
         {
           sessionId: run.sessionId,
@@ -126,14 +129,16 @@ export class RunExecutor {
           profile: run.profile,
           model: run.model,
           userMessageId: run.userMessageId,
+          sessionCreatedAt: session.createdAt,
         },
         this.compressionListener(runtime),
+        runtime.history,
       );
       if (active.isSettled) return;
       this.emitter.toSession(run.sessionId, 'usage.updated', prepared.estimate);
       const created = await this.hermes.createRun(
         run.profile,
-        await this.upstreamRequest(run, prepared.history),
+        this.upstreamRequest(run, session.workspace, prepared.history),
         // The run's own id: a create retried (or repeated after a restart) never starts twice.
         run.id,
         { attempts: 3 },
@@ -180,13 +185,16 @@ export class RunExecutor {
    * The `POST /v1/runs` body. It is a function of stored state (the history comes from the
    * stored transcript and snapshot), so a create repeated after a restart is identical.
    */
-  private async upstreamRequest(run: RunEntity, history: HistoryTurn[]): Promise<HermesRunRequest> {
-    const session = await this.sessions.findById(run.sessionId);
+  private upstreamRequest(
+    run: RunEntity,
+    workspace: string | null,
+    history: HistoryTurn[],
+  ): HermesRunRequest {
     return {
       input: flattenStoredInput(run.input),
       session_id: upstreamSessionOf(run),
       ...(run.model ? { model: run.model } : {}),
-      instructions: this.instructions(run.instructions, session?.workspace ?? null),
+      instructions: this.instructions(run.instructions, workspace),
       conversation_history: history,
     };
   }

@@ -57,6 +57,8 @@ export class RunFinisher {
       if (active.upstreamRunId) this.forgetUpstreamSession(run);
     } else {
       outcome = { kind: 'failed', error: 'The reply could not be stored', code: 'storage_error' };
+      // Its stored messages may be stale: the next run reads the history afresh.
+      runtime.history.reset();
     }
     runtime.activeRun = undefined;
     runtime.stateEvents = [];

@@ -1,15 +1,18 @@
+import { HistoryWindow } from '../../compression/history-window';
 import type { RunStateEvent } from '../chat-run.events';
 import type { ActiveRun } from '../runs/active-run';
 
 /**
- * What the server holds in memory for a session while somebody uses it: its active run and the
- * run's state events for resuming clients. Everything here can be rebuilt from the store, so an
+ * What the server holds in memory for a session while somebody uses it: its active run, the
+ * run's state events for resuming clients and the history window. Everything here can be rebuilt from the store, so an
  * idle session is simply dropped.
  */
 export class SessionRuntime {
   activeRun: ActiveRun | undefined;
   /** compression/abort events of the active run, as `resumed.events` shows them. */
   stateEvents: RunStateEvent[] = [];
+  /** What the last run read of the history, so the next one reads only what came since. */
+  readonly history = new HistoryWindow();
   lastUsed = Date.now();
   private tail: Promise<unknown> = Promise.resolve();
 

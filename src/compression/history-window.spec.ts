@@ -1,0 +1,71 @@
+import type { HistoryMessage } from '../sessions/session.types';
+import { HistoryWindow, type HistoryLoader } from './history-window';
+
+/** A stored transcript of messages 1…n and a loader over it that records every read. */
+function store(n: number) {
+  const rows: HistoryMessage[] = Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    content: `m${i + 1}`,
+    toolCalls: null,
+    toolCallId: null,
+    toolName: null,
+    tokenCount: 1,
+  }));
+  const reads: [number, number][] = [];
+  const load: HistoryLoader = (afterId, throughId) => {
+    reads.push([afterId, throughId]);
+    return Promise.resolve(rows.filter((row) => row.id > afterId && row.id <= throughId));
+  };
+  return { rows, reads, load };
+}
+
+const ids = (rows: readonly HistoryMessage[]) => rows.map((row) => row.id);
+
+describe('HistoryWindow', () => {
+  it('reads everything after the boundary once, then only what was stored since', async () => {
+    const { reads, load } = store(20);
+    const window = new HistoryWindow();
+
+    expect(ids(await window.read(load, 0, 1, 10))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(ids(await window.read(load, 0, 1, 14))).toEqual(
+      Array.from({ length: 14 }, (_, i) => i + 1),
+    );
+    expect(ids(await window.read(load, 0, 1, 14))).toHaveLength(14);
+    expect(reads).toEqual([
+      [0, 10],
+      [10, 14],
+    ]);
+  });
+
+  it('starts over from the store when the snapshot boundary moves', async () => {
+    const { reads, load } = store(20);
+    const window = new HistoryWindow();
+    await window.read(load, 0, 1, 10);
+
+    expect(ids(await window.read(load, 8, 1, 12))).toEqual([9, 10, 11, 12]);
+    expect(reads.at(-1)).toEqual([8, 12]);
+  });
+
+  it('starts over for another incarnation of the session (deleted and created again)', async () => {
+    const { reads, load } = store(20);
+    const window = new HistoryWindow();
+    await window.read(load, 0, 1, 10);
+
+    expect(ids(await window.read(load, 0, 2, 12))).toHaveLength(12);
+    expect(reads.at(-1)).toEqual([0, 12]);
+  });
+
+  it('starts over when asked for less than it holds, and after reset()', async () => {
+    const { reads, load } = store(20);
+    const window = new HistoryWindow();
+    await window.read(load, 0, 1, 10);
+
+    expect(ids(await window.read(load, 0, 1, 6))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(reads.at(-1)).toEqual([0, 6]);
+    window.reset();
+    expect(ids(await window.read(load, 0, 1, 6))).toHaveLength(6);
+    expect(reads.at(-1)).toEqual([0, 6]);
+    expect(reads).toHaveLength(3);
+  });
+});

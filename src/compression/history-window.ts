@@ -1,0 +1,58 @@
+import type { HistoryMessage } from '../sessions/session.types';
+
+/** Reads the messages with `afterId < id <= throughId`, in order. */
+export type HistoryLoader = (afterId: number, throughId: number) => Promise<HistoryMessage[]>;
+
+/**
+ * The messages after a session's snapshot, as the last run read them, kept with the session
+ * while it is in use (and dropped with it): the next run reads only the messages stored since,
+ * so starting a run costs the same on a session of ten turns and of ten thousand.
+ *
+ * It is valid only while three things hold, all checked on every read: the snapshot boundary
+ * is the same, the session is the same incarnation (a deleted and re-created session gets new
+ * rows with the same id), and reads only move forward. Anything else starts it over from the
+ * store. Messages are final once a later run reads past them: a run's messages are written
+ * before the next run of the session starts.
+ */
+export class HistoryWindow {
+  private boundary = -1;
+  private incarnation: number | undefined;
+  private throughId = 0;
+  private rows: HistoryMessage[] = [];
+
+  /**
+   * The messages after `boundary` up to and including `throughId`. The array is shared with
+   * the window: callers must not change it.
+   */
+  async read(
+    load: HistoryLoader,
+    boundary: number,
+    incarnation: number,
+    throughId: number,
+  ): Promise<readonly HistoryMessage[]> {
+    if (
+      boundary !== this.boundary ||
+      incarnation !== this.incarnation ||
+      throughId < this.throughId
+    ) {
+      this.reset();
+      this.boundary = boundary;
+      this.incarnation = incarnation;
+      this.throughId = boundary;
+    }
+    if (throughId > this.throughId) {
+      // One run per session at a time: nothing else reads this window meanwhile.
+      for (const row of await load(this.throughId, throughId)) this.rows.push(row);
+      this.throughId = throughId;
+    }
+    return this.rows;
+  }
+
+  /** Forgets everything, e.g. when a run's messages could not be written as they ended. */
+  reset(): void {
+    this.boundary = -1;
+    this.incarnation = undefined;
+    this.throughId = 0;
+    this.rows = [];
+  }
+}
