@@ -12,7 +12,9 @@ export function configureApp(app: NestExpressApplication): AppConfig {
   app.setGlobalPrefix('api');
   app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   app.useWebSocketAdapter(new ChatIoAdapter(app));
-  app.enableShutdownHooks();
+  // Only the signals that mean "stop": Nest's default list would also end the server on
+  // SIGUSR2, SIGHUP and others.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   app.disable('x-powered-by');
 
   const document = SwaggerModule.createDocument(

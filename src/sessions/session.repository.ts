@@ -15,6 +15,14 @@ import type {
   TranscriptTokens,
 } from './session.types';
 
+export interface AppendOptions {
+  /**
+   * `false` for a draft still streaming: it is stored with `token_count` 0 and counted by the
+   * final `updateMessages`, once its text no longer changes. Default `true`.
+   */
+  countTokens?: boolean;
+}
+
 /**
  * The port through which everything reads and writes sessions and messages. It is an abstract
  * class so that it can be the DI token; {@link TypeOrmSessionRepository} implements it.
@@ -40,7 +48,11 @@ export abstract class SessionRepository {
    * Stores messages in transcript order and updates the session's counters, `last_active`
    * and `preview` in the same transaction. Token counts are computed here, once.
    */
-  abstract appendMessages(sessionId: string, messages: NewMessage[]): Promise<Message[]>;
+  abstract appendMessages(
+    sessionId: string,
+    messages: NewMessage[],
+    options?: AppendOptions,
+  ): Promise<Message[]>;
 
   /**
    * Rewrites messages of the run in progress (batched partial flushes). Token counts are

@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { MessageEntity } from './message.entity';
 import { makePreview, parseToolCalls, toMessage, toSession } from './session.mapper';
 import { searchSessions } from './session-search';
-import { SessionRepository } from './session.repository';
+import { type AppendOptions, SessionRepository } from './session.repository';
 import { SessionEntity } from './session.entity';
 import type {
   Message,
@@ -134,10 +134,16 @@ export class TypeOrmSessionRepository extends SessionRepository {
     if (!result.affected) throw AppError.unknownSession(id);
   }
 
-  async appendMessages(sessionId: string, input: NewMessage[]): Promise<Message[]> {
+  async appendMessages(
+    sessionId: string,
+    input: NewMessage[],
+    { countTokens = true }: AppendOptions = {},
+  ): Promise<Message[]> {
     if (input.length === 0) return [];
     // Counted before the transaction: tokenising long texts must not hold a write lock.
-    const tokenCounts = await Promise.all(input.map((message) => this.countMessage(message)));
+    const tokenCounts = countTokens
+      ? await Promise.all(input.map((message) => this.countMessage(message)))
+      : input.map(() => 0);
     // Checked before BEGIN as well, so that the usual failure never needs a rollback.
     await this.requireSession(sessionId);
     const now = nowSeconds();

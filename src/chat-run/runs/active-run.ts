@@ -5,8 +5,12 @@ import type { RunOutcome } from './run-outcome';
 import { foldEvent, initialTranscript, RunTranscript } from '../transcript/transcript.reducer';
 import type { TranscriptWriter } from './transcript-writer';
 
-/** Partial text reaches the database at most this long after it streamed. */
-export const FLUSH_DELAY_MS = 500;
+/**
+ * Partial text reaches the database at most this long after it streamed (the contract asks for
+ * about a second). Each flush is a transaction per streaming session, so this sets the write
+ * load of a busy server.
+ */
+export const FLUSH_DELAY_MS = 1000;
 
 /**
  * One run in progress: its folded transcript, the batched writes of it, the upstream

@@ -56,6 +56,8 @@ export class TranscriptWriter {
           role: draft.role,
           runId: this.runId,
         })),
+        // A partial draft is counted once, by the final write.
+        { countTokens: final },
       );
       for (const message of stored) this.ids.push(message.id);
     }
