@@ -6,7 +6,8 @@
 //
 // When the harness writes `gc` to its stdin (only right after an RSS figure), it runs one full
 // GC and prints `BENCH_MEMORY_GC {...}`: what the heap holds once garbage is gone, i.e. what is
-// retained. (Not a signal: Nest's shutdown hooks listen to SIGUSR2 and most others.)
+// retained. (Through stdin rather than a signal, so that it never touches the server's own signal
+// handling.)
 'use strict';
 const path = require('node:path');
 const v8 = require('node:v8');
