@@ -122,21 +122,55 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: stri
   }
 }
 
+/** CPU used during one measured window, by process, and how busy the machine was. */
+interface WindowCpu {
+  server: number | null;
+  client: number;
+  fake: number;
+  machine: number;
+  load: number;
+  quiet: boolean;
+  windowS: number;
+}
+
+/** The meters of one window: the gateway (none for the floor), this process, the fake, the machine. */
+class WindowMeters {
+  private readonly load = loadavg()[0];
+  private readonly startedAt = Date.now();
+  private readonly server: CpuMeter | null;
+  private readonly client = CpuMeter.forSelf();
+  private readonly fake: CpuMeter;
+  private readonly machine = new CpuMeter(machineBusySeconds);
+
+  constructor(
+    fakePid: number,
+    serverPid: number | null,
+    private readonly quiet: boolean,
+  ) {
+    this.fake = CpuMeter.forPid(fakePid);
+    this.server = serverPid === null ? null : CpuMeter.forPid(serverPid);
+  }
+
+  read(): WindowCpu {
+    return {
+      server: this.server?.elapsed() ?? null,
+      client: this.client.elapsed(),
+      fake: this.fake.elapsed(),
+      machine: this.machine.elapsed(),
+      load: this.load,
+      quiet: this.quiet,
+      windowS: (Date.now() - this.startedAt) / 1000,
+    };
+  }
+}
+
 function point(
   mode: StreamMode,
   sessions: number,
   clients: number,
   tracker: StreamTracker,
   failedRuns: number,
-  cpu: {
-    server: number | null;
-    client: number;
-    fake: number;
-    machine: number;
-    load: number;
-    quiet: boolean;
-    windowS: number;
-  },
+  cpu: WindowCpu,
   peakRss: number | null,
 ): StreamPoint {
   const totals = tracker.totals();
@@ -219,11 +253,7 @@ async function measureGateway(
         ),
       );
     }
-    const load = loadavg()[0];
-    const serverCpu = CpuMeter.forPid(gateway.pid);
-    const fakeCpu = CpuMeter.forPid(fake.pid);
-    const clientCpu = CpuMeter.forSelf();
-    const machineCpu = new CpuMeter(machineBusySeconds);
+    const meters = new WindowMeters(fake.pid, gateway.pid, quiet);
     rss = new RssSampler(gateway.pid).start();
     const start = Date.now();
     const input = runInput(sizes);
@@ -242,15 +272,7 @@ async function measureGateway(
     );
     const budget = sizes.deltas * sizes.intervalMs + sizes.rampMs + 60_000;
     await withTimeout(Promise.all([...starts, tracker.allCompleted]), budget, 'stream (gateway)');
-    const cpu = {
-      server: serverCpu.elapsed(),
-      client: clientCpu.elapsed(),
-      fake: fakeCpu.elapsed(),
-      machine: machineCpu.elapsed(),
-      load,
-      quiet,
-      windowS: (Date.now() - start) / 1000,
-    };
+    const cpu = meters.read();
     const { peakBytes } = rss.stop();
     const window = { fromMs: start - gateway.spawnedAtMs, toMs: Date.now() - gateway.spawnedAtMs };
     closeAll(sockets);
@@ -279,10 +301,7 @@ async function measureFloor(
   const tracker = new StreamTracker(sizes.deltas);
   let failedRuns = 0;
   const input = runInput(sizes);
-  const load = loadavg()[0];
-  const fakeCpu = CpuMeter.forPid(fake.pid);
-  const clientCpu = CpuMeter.forSelf();
-  const machineCpu = new CpuMeter(machineBusySeconds);
+  const meters = new WindowMeters(fake.pid, null, quiet);
   const start = Date.now();
   const readers: Promise<void>[] = [];
   for (let s = 0; s < sessions; s++) {
@@ -306,16 +325,7 @@ async function measureFloor(
   }
   const budget = sizes.deltas * sizes.intervalMs + sizes.rampMs + 60_000;
   await withTimeout(Promise.all(readers), budget, 'stream (floor)');
-  const cpu = {
-    server: null,
-    client: clientCpu.elapsed(),
-    fake: fakeCpu.elapsed(),
-    machine: machineCpu.elapsed(),
-    load,
-    quiet,
-    windowS: (Date.now() - start) / 1000,
-  };
-  return point('floor', sessions, clients, tracker, failedRuns, cpu, null);
+  return point('floor', sessions, clients, tracker, failedRuns, meters.read(), null);
 }
 
 function find(
