@@ -273,6 +273,26 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     expect((await sessions.findById('s1'))!.context).toEqual(estimate);
   });
 
+  it('after a run, adds only the run’s own messages to the estimate it was prepared with', async () => {
+    const { prepared, user } = await runAfter(turn(SMALL, 'a'));
+    const [reply] = await sessions.appendMessages('s1', [
+      { role: 'assistant', content: words(SMALL, 'reply') },
+    ]);
+    const tokensAfter = jest.spyOn(sessions, 'tokensAfter');
+
+    const estimate = await service.refreshEstimate('s1', {
+      estimate: prepared.estimate,
+      userMessageId: user.id,
+    });
+    expect(tokensAfter).toHaveBeenCalledWith('s1', user.id);
+    expect(estimate).toEqual({
+      inputTokens: prepared.estimate.inputTokens,
+      outputTokens: prepared.estimate.outputTokens + reply.tokenCount,
+    });
+    // The same figure as adding everything up again.
+    expect(await service.refreshEstimate('s1')).toEqual(estimate);
+  });
+
   it('records the summariser run usage against the session', async () => {
     await runAfter(Array.from({ length: 12 }, (_, i) => turn(SMALL, `t${i}`)).flat());
     const usage = await new UsageStore(dataSource).runsOf('s1', 10);

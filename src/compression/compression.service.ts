@@ -139,16 +139,31 @@ export class CompressionService {
   }
 
   /**
-   * The estimate after a run: the summary plus the stored counts of every message after it,
-   * added up by the database. Stored on the session row for `resume` and the REST API.
+   * The estimate once a run's messages are stored, kept on the session row for `resume` and the
+   * REST API. With the estimate its history was prepared with (which covers everything up to
+   * its user message), only the run's own messages are added up: the cost does not grow with
+   * the session. Without one (the run ended before its history was prepared), the summary and
+   * every message after it are added up by the database.
    */
-  async refreshEstimate(sessionId: string): Promise<ContextEstimate> {
-    const snapshot = await this.snapshots.find(sessionId);
-    const tokens = await this.sessions.tokensAfter(sessionId, snapshot?.lastMessageId ?? 0);
-    const estimate = {
-      inputTokens: (snapshot?.summaryTokens ?? 0) + tokens.userTokens,
-      outputTokens: tokens.otherTokens,
-    };
+  async refreshEstimate(
+    sessionId: string,
+    prepared?: { estimate: ContextEstimate; userMessageId: number },
+  ): Promise<ContextEstimate> {
+    let estimate: ContextEstimate;
+    if (prepared) {
+      const added = await this.sessions.tokensAfter(sessionId, prepared.userMessageId);
+      estimate = {
+        inputTokens: prepared.estimate.inputTokens + added.userTokens,
+        outputTokens: prepared.estimate.outputTokens + added.otherTokens,
+      };
+    } else {
+      const snapshot = await this.snapshots.find(sessionId);
+      const tokens = await this.sessions.tokensAfter(sessionId, snapshot?.lastMessageId ?? 0);
+      estimate = {
+        inputTokens: (snapshot?.summaryTokens ?? 0) + tokens.userTokens,
+        outputTokens: tokens.otherTokens,
+      };
+    }
     await this.sessions.setContextEstimate(sessionId, estimate);
     return estimate;
   }

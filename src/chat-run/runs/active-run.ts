@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { HermesRunEvent } from '../../hermes/hermes-events';
+import type { ContextEstimate } from '../../sessions/session.types';
 import type { RunEntity } from './run.entity';
 import type { RunOutcome } from './run-outcome';
 import { foldEvent, initialTranscript, RunTranscript } from '../transcript/transcript.reducer';
@@ -22,6 +23,8 @@ export class ActiveRun {
   aborting = false;
   /** The run id `abort.started` named, so that `abort.completed` names the same. */
   abortedAs: string | undefined;
+  /** The context estimate its history was prepared with (up to its user message). */
+  preparedEstimate: ContextEstimate | undefined;
   subscription: Subscription | undefined;
   readonly outcome: Promise<RunOutcome>;
   private resolveOutcome!: (outcome: RunOutcome) => void;

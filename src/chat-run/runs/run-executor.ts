@@ -134,6 +134,7 @@ export class RunExecutor {
         this.compressionListener(runtime),
         runtime.history,
       );
+      active.preparedEstimate = prepared.estimate;
       if (active.isSettled) return;
       this.emitter.toSession(run.sessionId, 'usage.updated', prepared.estimate);
       const created = await this.hermes.createRun(

@@ -53,7 +53,7 @@ export class RunFinisher {
           this.logger.error(`Recording the end of run ${run.id} failed: ${errorMessage(error)}`),
         );
       if (outcome.kind === 'completed') await this.recordUsage(run, outcome.payload);
-      await this.announceEstimate(run.sessionId);
+      await this.announceEstimate(active);
       if (active.upstreamRunId) this.forgetUpstreamSession(run);
     } else {
       outcome = { kind: 'failed', error: 'The reply could not be stored', code: 'storage_error' };
@@ -143,9 +143,14 @@ export class RunFinisher {
   }
 
   /** `usage.updated` once the run's messages are stored (before its terminal event). */
-  private async announceEstimate(sessionId: string): Promise<void> {
+  private async announceEstimate(active: ActiveRun): Promise<void> {
+    const { sessionId, userMessageId } = active.run;
+    const prepared = active.preparedEstimate;
     try {
-      const estimate = await this.compression.refreshEstimate(sessionId);
+      const estimate = await this.compression.refreshEstimate(
+        sessionId,
+        prepared && userMessageId !== null ? { estimate: prepared, userMessageId } : undefined,
+      );
       this.emitter.toSession(sessionId, 'usage.updated', estimate);
     } catch (error) {
       this.logger.warn(
