@@ -98,8 +98,10 @@ export class CompressionService {
       request.sessionCreatedAt,
       request.userMessageId,
     );
-    const earlier = rows.filter((row) => row.id < request.userMessageId);
-    const input = rows.filter((row) => row.id === request.userMessageId);
+    // The window ends with the run's own user message: the history is what comes before it.
+    const last = rows.at(-1);
+    const input = last?.id === request.userMessageId ? [last] : [];
+    const earlier = input.length > 0 ? rows.slice(0, -1) : rows;
     const before = estimateOf(snapshot?.summaryTokens ?? 0, rows);
     let prepared: PreparedHistory;
     if (totalOf(before) <= budget.trigger) {
@@ -213,7 +215,7 @@ export class CompressionService {
         // About three characters per token: one huge turn cannot overflow the summariser.
         maxTurnChars: budget.chunk * 3,
       })
-      .finally(() => this.forgetUpstreamSession(request.profile, `eph_${key}`));
+      .finally(() => this.cleanup.forget(request.profile, `eph_${key}`));
     if (summary.usage) {
       await this.usage
         .record({
@@ -238,21 +240,13 @@ export class CompressionService {
       coveredMessages: (previous?.coveredMessages ?? 0) + chunk.length,
     });
   }
-
-  private forgetUpstreamSession(profile: string, upstreamSessionId: string): void {
-    void this.cleanup
-      .enqueue(profile, upstreamSessionId)
-      .catch((error: unknown) =>
-        this.logger.warn(`Queueing cleanup failed: ${errorMessage(error)}`),
-      );
-  }
 }
 
 function summaryTurn(summary: string): HistoryTurn {
   return { role: 'user', content: `${SUMMARY_PREFIX}\n\n${summary}` };
 }
 
-function assemble(snapshot: Snapshot | null, messages: HistoryMessage[]): HistoryTurn[] {
+function assemble(snapshot: Snapshot | null, messages: readonly HistoryMessage[]): HistoryTurn[] {
   const turns = toConversationHistory(messages);
   return snapshot ? [summaryTurn(snapshot.summary), ...turns] : turns;
 }

@@ -1,6 +1,9 @@
 import type { CompressionSettings } from '../config/app-config';
-import type { MessageRole } from '../sessions/session.types';
-import { budgetFor, chunksOf, estimateOf, sumTokens, tailStart, totalOf } from './context-window';
+import type { HistoryMessage, MessageRole } from '../sessions/session.types';
+import { budgetFor, chunksOf, estimateOf, tailStart, totalOf } from './context-window';
+
+const sumTokens = (messages: readonly Pick<HistoryMessage, 'tokenCount'>[]): number =>
+  messages.reduce((total, message) => total + message.tokenCount, 0);
 
 interface Turn {
   id: number;

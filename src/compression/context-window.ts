@@ -36,12 +36,6 @@ export function budgetFor(contextLength: number, settings: CompressionSettings):
 
 type Sized = Pick<HistoryMessage, 'role' | 'tokenCount'>;
 
-export function sumTokens(messages: readonly Sized[]): number {
-  let total = 0;
-  for (const message of messages) total += message.tokenCount;
-  return total;
-}
-
 /**
  * Where the newest messages that fit in `budget` tokens begin. The tail never begins with a
  * tool result, whose calling assistant turn would then be summarised without it: it begins at

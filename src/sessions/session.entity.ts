@@ -1,8 +1,6 @@
 import { Column, Entity, Index, OneToMany, PrimaryColumn } from 'typeorm';
-import { bigintAsNumber } from '../database/transformers';
+import { counterColumn } from '../database/transformers';
 import { MessageEntity } from './message.entity';
-
-const tokenColumn = { type: 'bigint', default: 0, transformer: bigintAsNumber } as const;
 
 @Entity('sessions')
 @Index('idx_sessions_last_active', ['lastActive', 'id'])
@@ -35,19 +33,19 @@ export class SessionEntity {
   @Column({ name: 'message_count', type: 'integer', default: 0 })
   messageCount!: number;
 
-  @Column({ name: 'input_tokens', ...tokenColumn })
+  @Column(counterColumn('input_tokens'))
   inputTokens!: number;
 
-  @Column({ name: 'output_tokens', ...tokenColumn })
+  @Column(counterColumn('output_tokens'))
   outputTokens!: number;
 
-  @Column({ name: 'cache_read_tokens', ...tokenColumn })
+  @Column(counterColumn('cache_read_tokens'))
   cacheReadTokens!: number;
 
-  @Column({ name: 'cache_write_tokens', ...tokenColumn })
+  @Column(counterColumn('cache_write_tokens'))
   cacheWriteTokens!: number;
 
-  @Column({ name: 'reasoning_tokens', ...tokenColumn })
+  @Column(counterColumn('reasoning_tokens'))
   reasoningTokens!: number;
 
   /**
@@ -55,10 +53,10 @@ export class SessionEntity {
    * after it, and of the assistant and tool turns after it. Kept here so that `resume` and the
    * REST API read it instead of adding up the transcript.
    */
-  @Column({ name: 'context_input_tokens', ...tokenColumn })
+  @Column(counterColumn('context_input_tokens'))
   contextInputTokens!: number;
 
-  @Column({ name: 'context_output_tokens', ...tokenColumn })
+  @Column(counterColumn('context_output_tokens'))
   contextOutputTokens!: number;
 
   @OneToMany(() => MessageEntity, (message) => message.session)

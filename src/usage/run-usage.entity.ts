@@ -1,9 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintAsNumber } from '../database/transformers';
+import { counterColumn } from '../database/transformers';
 import { SessionEntity } from '../sessions/session.entity';
-
-const tokenColumn = (name: string) =>
-  ({ name, type: 'bigint', default: 0, transformer: bigintAsNumber }) as const;
 
 /** What a run consumed: a chat run, or a summariser run made to compress the session. */
 export type RunUsageKind = 'run' | 'compression';
@@ -36,19 +33,19 @@ export class RunUsageEntity {
   @Column({ type: 'varchar', length: 200, nullable: true })
   model!: string | null;
 
-  @Column(tokenColumn('input_tokens'))
+  @Column(counterColumn('input_tokens'))
   inputTokens!: number;
 
-  @Column(tokenColumn('output_tokens'))
+  @Column(counterColumn('output_tokens'))
   outputTokens!: number;
 
-  @Column(tokenColumn('cache_read_tokens'))
+  @Column(counterColumn('cache_read_tokens'))
   cacheReadTokens!: number;
 
-  @Column(tokenColumn('cache_write_tokens'))
+  @Column(counterColumn('cache_write_tokens'))
   cacheWriteTokens!: number;
 
-  @Column(tokenColumn('reasoning_tokens'))
+  @Column(counterColumn('reasoning_tokens'))
   reasoningTokens!: number;
 
   /** UTC date `YYYY-MM-DD`: grouping by day stays one portable GROUP BY on every database. */

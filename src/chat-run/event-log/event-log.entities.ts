@@ -1,9 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { bigintAsNumber } from '../../database/transformers';
+import { bigintAsNumber, counterColumn } from '../../database/transformers';
 import { SessionEntity } from '../../sessions/session.entity';
-
-const seqColumn = (name: string) =>
-  ({ name, type: 'bigint', default: 0, transformer: bigintAsNumber }) as const;
 
 /**
  * Where a session's seq numbering stands. `seqReserved` is an upper bound of every seq that may
@@ -20,14 +17,14 @@ export class SessionEventHeadEntity {
   @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'fk_session_event_heads_session' })
   session?: SessionEntity;
 
-  @Column(seqColumn('seq_reserved'))
+  @Column(counterColumn('seq_reserved'))
   seqReserved!: number;
 
-  @Column(seqColumn('last_stored_seq'))
+  @Column(counterColumn('last_stored_seq'))
   lastStoredSeq!: number;
 
   /** A replay that needs an event at or below this seq cannot be complete (lost in a crash). */
-  @Column(seqColumn('replay_floor'))
+  @Column(counterColumn('replay_floor'))
   replayFloor!: number;
 }
 

@@ -7,7 +7,7 @@ import { EventLogStore } from './event-log.store';
 import { EventLogWriter } from './event-log.writer';
 import { LifecycleQueue } from './lifecycle-queue';
 import { LoggedEvent, ReplayResult } from './logged-event';
-import { dropOldest, openingHead, SessionLog, sessionLogFromHead } from './session-log';
+import { boundPending, openingHead, SessionLog, sessionLogFromHead } from './session-log';
 import { errorMessage } from '../../common/errors/error-message';
 
 export type { LoggedEvent, ReplayResult } from './logged-event';
@@ -82,9 +82,7 @@ export class EventLog implements OnApplicationShutdown {
     wire.seq = seq;
     if (log.gone) return wire;
     log.pending.push(wire);
-    if (log.pending.length > this.options.maxPendingEvents) {
-      dropOldest(log, this.options.maxPendingEvents, this.logger);
-    }
+    boundPending(log, this.options.maxPendingEvents, this.logger);
     if (seq > log.reservedSeq && !log.warnedReservation) {
       log.warnedReservation = true;
       this.logger.warn(

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { EventLogOptions } from './event-log.options';
 import { BatchRow, EventLogStore, HeadRow } from './event-log.store';
 import type { LoggedEvent } from './logged-event';
-import { dropOldest, headFor, SessionLog, WriteMode } from './session-log';
+import { boundPending, headFor, SessionLog, WriteMode } from './session-log';
 import { errorMessage } from '../../common/errors/error-message';
 
 /** Sessions per statement: well under the bind-parameter limits, and a failure stays local. */
@@ -179,9 +179,7 @@ export class EventLogWriter {
   private restore({ log, events }: WriteJob): void {
     log.inFlight = null;
     if (events.length > 0) log.pending = events.concat(log.pending);
-    if (log.pending.length > this.options.maxPendingEvents) {
-      dropOldest(log, this.options.maxPendingEvents, this.logger);
-    }
+    boundPending(log, this.options.maxPendingEvents, this.logger);
     if (this.isAttached(log)) this.markDirty(log);
   }
 

@@ -90,10 +90,11 @@ export function headFor(
 }
 
 /**
- * For a buffer grown past `maxPendingEvents` (writes are failing): keeps half the limit;
- * amortised O(1) per append. Replays across the drop are incomplete.
+ * Keeps the unwritten buffer bounded while writes fail: past `maxPendingEvents` it keeps half
+ * the limit (amortised O(1) per append), and replays across the drop are incomplete.
  */
-export function dropOldest(log: SessionLog, maxPendingEvents: number, logger: Logger): void {
+export function boundPending(log: SessionLog, maxPendingEvents: number, logger: Logger): void {
+  if (log.pending.length <= maxPendingEvents) return;
   const dropped = log.pending.length - Math.floor(maxPendingEvents / 2);
   log.floor = Math.max(log.floor, log.pending[dropped - 1].seq);
   log.floorDirty = true;

@@ -54,7 +54,8 @@ export class RunFinisher {
         );
       if (outcome.kind === 'completed') await this.recordUsage(run, outcome.payload);
       await this.announceEstimate(active);
-      if (active.upstreamRunId) this.forgetUpstreamSession(run);
+      // Its ephemeral upstream session is of no use once the run is stored.
+      if (active.upstreamRunId) this.cleanup.forget(run.profile, upstreamSessionOf(run));
     } else {
       outcome = { kind: 'failed', error: 'The reply could not be stored', code: 'storage_error' };
       // Its stored messages may be stale: the next run reads the history afresh.
@@ -130,15 +131,6 @@ export class RunFinisher {
       })
       .catch((error: unknown) =>
         this.logger.warn(`Recording usage failed: ${errorMessage(error)}`),
-      );
-  }
-
-  /** The run's ephemeral upstream session is of no use once the run is stored. */
-  private forgetUpstreamSession(run: RunEntity): void {
-    void this.cleanup
-      .enqueue(run.profile, upstreamSessionOf(run))
-      .catch((error: unknown) =>
-        this.logger.warn(`Queueing cleanup failed: ${errorMessage(error)}`),
       );
   }
 

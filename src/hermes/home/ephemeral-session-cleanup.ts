@@ -91,6 +91,18 @@ export class EphemeralSessionCleanup implements OnApplicationBootstrap, OnModule
   }
 
   /**
+   * Fire-and-forget `enqueue` for callers that must not wait or fail on it (a run's end, a
+   * summary): a failure is logged here and the session is left to the upstream.
+   */
+  forget(profileName: string, upstreamSessionId: string): void {
+    this.enqueue(profileName, upstreamSessionId).catch((error: unknown) =>
+      this.logger.warn(
+        `Queueing the cleanup of ${upstreamSessionId} failed: ${errorMessage(error)}`,
+      ),
+    );
+  }
+
+  /**
    * Queues an upstream session for deletion (idempotent). Resolves `false`, doing nothing, when
    * the profile has no home.
    */
