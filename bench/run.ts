@@ -9,6 +9,7 @@ import { machineInfo } from './lib/machine';
 import { parseOptions, USAGE } from './lib/options';
 import { writeResults } from './lib/report';
 import type { BenchContext, Scenario, ScenarioResult } from './lib/types';
+import { burstScenario } from './scenarios/burst';
 import { compressionScenario } from './scenarios/compression';
 import { memoryScenario } from './scenarios/memory';
 import { resumeScenario } from './scenarios/resume';
@@ -17,6 +18,7 @@ import { streamScenario } from './scenarios/stream';
 
 const SCENARIOS: Scenario[] = [
   streamScenario,
+  burstScenario,
   runStartScenario,
   resumeScenario,
   memoryScenario,

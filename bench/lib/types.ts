@@ -1,6 +1,13 @@
 /** What the scenarios share: options, and the shape of what they report. */
 
-export const SCENARIO_NAMES = ['stream', 'run-start', 'resume', 'memory', 'compression'] as const;
+export const SCENARIO_NAMES = [
+  'stream',
+  'burst',
+  'run-start',
+  'resume',
+  'memory',
+  'compression',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface BenchOptions {

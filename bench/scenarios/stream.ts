@@ -1,4 +1,3 @@
-import { loadavg } from 'node:os';
 import type { Socket } from 'socket.io-client';
 import {
   closeAll,
@@ -8,13 +7,8 @@ import {
   type ServerEvent,
 } from '../lib/chat-socket';
 import { FakeHermes, Gateway } from '../lib/processes';
-import {
-  CpuMeter,
-  machineBusySeconds,
-  MB,
-  RssSampler,
-  waitForQuietMachine,
-} from '../lib/proc-stats';
+import { MB, RssSampler, waitForQuietMachine } from '../lib/proc-stats';
+import { WindowMeters, withTimeout, type WindowCpu } from '../lib/window-meters';
 import { createUpstreamRun, readUpstreamRun } from '../lib/sse-floor';
 import { roundDistribution, round, type Distribution } from '../lib/stats';
 import { StreamTracker } from '../lib/stream-tracker';
@@ -103,65 +97,6 @@ function runInput(sizes: StreamSizes): string {
 
 function at(startMs: number, index: number, count: number, rampMs: number): number {
   return Math.max(0, startMs + (index * rampMs) / Math.max(1, count) - Date.now());
-}
-
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what} timed out after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** CPU used during one measured window, by process, and how busy the machine was. */
-interface WindowCpu {
-  server: number | null;
-  client: number;
-  fake: number;
-  machine: number;
-  load: number;
-  quiet: boolean;
-  windowS: number;
-}
-
-/** The meters of one window: the gateway (none for the floor), this process, the fake, the machine. */
-class WindowMeters {
-  private readonly load = loadavg()[0];
-  private readonly startedAt = Date.now();
-  private readonly server: CpuMeter | null;
-  private readonly client = CpuMeter.forSelf();
-  private readonly fake: CpuMeter;
-  private readonly machine = new CpuMeter(machineBusySeconds);
-
-  constructor(
-    fakePid: number,
-    serverPid: number | null,
-    private readonly quiet: boolean,
-  ) {
-    this.fake = CpuMeter.forPid(fakePid);
-    this.server = serverPid === null ? null : CpuMeter.forPid(serverPid);
-  }
-
-  read(): WindowCpu {
-    return {
-      server: this.server?.elapsed() ?? null,
-      client: this.client.elapsed(),
-      fake: this.fake.elapsed(),
-      machine: this.machine.elapsed(),
-      load: this.load,
-      quiet: this.quiet,
-      windowS: (Date.now() - this.startedAt) / 1000,
-    };
-  }
 }
 
 function point(

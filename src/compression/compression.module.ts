@@ -5,7 +5,7 @@ import { UsageModule } from '../usage/usage.module';
 import { CompressionService } from './compression.service';
 import { SnapshotStore } from './snapshot.store';
 import { Summariser } from './summariser';
-import { TokenCounterModule } from './token-counter.module';
+import { TokenCounterModule } from '../tokens/token-counter.module';
 
 /** Context compression: the history decision before each run, snapshots and the summariser. */
 @Module({

@@ -19,7 +19,7 @@ import {
 import { budgetFor } from './context-window';
 import { SnapshotStore } from './snapshot.store';
 import { Summariser, SUMMARY_PREFIX, type Summary, type SummaryRequest } from './summariser';
-import { TokenCounter } from './token-counter';
+import { TokenCounter } from '../tokens/token-counter';
 
 /** The upstream boundary: answers (or fails) like the Hermes summariser run would. */
 class ScriptedSummariser {

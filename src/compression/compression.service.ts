@@ -6,7 +6,7 @@ import type {
 import {
   toConversationHistory,
   type HistoryTurn,
-} from '../chat-run/transcript/conversation-history';
+} from '../content/conversation-history';
 import { AppConfig } from '../config/app-config';
 import { HermesProfiles } from '../hermes/hermes-profiles';
 import { errorMessage } from '../common/errors/error-message';
@@ -25,7 +25,7 @@ import {
 import { HistoryWindow } from './history-window';
 import { type Snapshot, SnapshotStore } from './snapshot.store';
 import { Summariser, SUMMARY_PREFIX } from './summariser';
-import { TokenCounter } from './token-counter';
+import { TokenCounter } from '../tokens/token-counter';
 
 export interface HistoryRequest {
   sessionId: string;

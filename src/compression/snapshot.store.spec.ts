@@ -3,7 +3,7 @@ import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
 import { TypeOrmSessionRepository } from '../sessions/typeorm-session.repository';
 import { CompressionSnapshotEntity } from './compression-snapshot.entity';
 import { Snapshot, SnapshotStore } from './snapshot.store';
-import { TokenCounter } from './token-counter';
+import { TokenCounter } from '../tokens/token-counter';
 
 const snapshot = (sessionId: string, fields: Partial<Snapshot> = {}): Snapshot => ({
   sessionId,

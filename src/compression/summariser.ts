@@ -7,8 +7,8 @@ import {
   type HermesUsage,
 } from '../hermes/hermes-events';
 import { HermesClient } from '../hermes/hermes.client';
-import { normaliseAssistantContent } from '../chat-run/transcript/content-blocks';
-import type { HistoryTurn } from '../chat-run/transcript/conversation-history';
+import { normaliseAssistantContent } from '../content/content-blocks';
+import type { HistoryTurn } from '../content/conversation-history';
 
 export const SUMMARY_PREFIX = '[Summary of the earlier conversation]';
 

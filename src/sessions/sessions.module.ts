@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TokenCounterModule } from '../compression/token-counter.module';
+import { TokenCounterModule } from '../tokens/token-counter.module';
 import { SessionRepository } from './session.repository';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';

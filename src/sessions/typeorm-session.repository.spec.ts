@@ -1,6 +1,6 @@
 import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
 import { DataSource } from 'typeorm';
-import { TokenCounter } from '../compression/token-counter';
+import { TokenCounter } from '../tokens/token-counter';
 import { AppError } from '../common/errors/app-error';
 import type { Message, NewMessage, Session, ToolCall } from './session.types';
 import { TypeOrmSessionRepository } from './typeorm-session.repository';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Brackets, DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import { TokenCounter } from '../compression/token-counter';
+import { TokenCounter } from '../tokens/token-counter';
 import { AppError } from '../common/errors/app-error';
 import { serialTransaction, serialWrite } from '../database/serial-transactions';
 import { decodeCursor, encodeCursor } from './cursor';

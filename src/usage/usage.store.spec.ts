@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { SnapshotStore } from '../compression/snapshot.store';
-import { TokenCounter } from '../compression/token-counter';
+import { TokenCounter } from '../tokens/token-counter';
 import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
 import type { HermesUsage } from '../hermes/hermes-events';
 import type { TokenTotals } from '../sessions/session.types';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { TokenCounter } from '../../src/compression/token-counter';
+import { TokenCounter } from '../../src/tokens/token-counter';
 import { FakeHermesServer, type CreateRunRequest } from '../fake-hermes';
 import type { ScenarioInput } from '../fake-hermes/scenario';
 import { ChatClient, Received } from './support/chat-client';

@@ -1,5 +1,5 @@
 import { AppError } from '../../common/errors/app-error';
-import type { ContentBlock } from '../transcript/content-blocks';
+import type { ContentBlock } from '../../content/content-blocks';
 import { ContentBlocksDto } from './socket-payloads.dto';
 import { validatePayload } from './validate-payload';
 

@@ -1,6 +1,6 @@
 import type { RunCompletedPayload } from '../../hermes/hermes-events';
 import type { Message } from '../../sessions/session.types';
-import { normaliseAssistantContent } from '../transcript/content-blocks';
+import { normaliseAssistantContent } from '../../content/content-blocks';
 import {
   foldEvent,
   initialTranscript,

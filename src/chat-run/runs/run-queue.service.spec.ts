@@ -2,7 +2,7 @@ import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError } from '../../common/errors/app-error';
-import { TokenCounter } from '../../compression/token-counter';
+import { TokenCounter } from '../../tokens/token-counter';
 import type { SessionRepository } from '../../sessions/session.repository';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
 import { EventLog, LoggedEvent } from '../event-log/event-log.service';

@@ -6,7 +6,7 @@ import { SessionRepository } from '../../sessions/session.repository';
 import { SessionEmitter } from '../session-emitter';
 import { SessionRuntime } from '../runtime/session-runtime';
 import { SessionRuntimes } from '../runtime/session-runtimes';
-import { previewText, storedUserContent, type ContentBlock } from '../transcript/content-blocks';
+import { previewText, storedUserContent, type ContentBlock } from '../../content/content-blocks';
 import { RunExecutor } from './run-executor';
 import type { RunEntity } from './run.entity';
 import { RunStore } from './run.store';

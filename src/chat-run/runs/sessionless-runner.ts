@@ -5,7 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { HermesClient } from '../../hermes/hermes.client';
 import { isTerminalEvent } from '../../hermes/hermes-events';
 import { ChatSocket, SessionEmitter } from '../session-emitter';
-import { flattenInput, type ContentBlock } from '../transcript/content-blocks';
+import { flattenInput, type ContentBlock } from '../../content/content-blocks';
 
 export interface SessionlessRun {
   input: string | ContentBlock[];

@@ -1,6 +1,6 @@
 import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
 import { DataSource } from 'typeorm';
-import { TokenCounter } from '../../compression/token-counter';
+import { TokenCounter } from '../../tokens/token-counter';
 import type { HermesRunEvent } from '../../hermes/hermes-events';
 import type { Message } from '../../sessions/session.types';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';

@@ -1,7 +1,7 @@
 import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { TokenCounter } from '../../compression/token-counter';
+import { TokenCounter } from '../../tokens/token-counter';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
 import { EventLog } from '../event-log/event-log.service';
 import { EventLogStore } from '../event-log/event-log.store';

@@ -1,3 +1,3 @@
-export * from './content-blocks';
-export * from './conversation-history';
+export * from '../../content/content-blocks';
+export * from '../../content/conversation-history';
 export * from './transcript.reducer';

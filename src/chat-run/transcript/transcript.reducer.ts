@@ -5,7 +5,7 @@ import {
   normaliseAssistantContent,
   normaliseBlocks,
   parseContentArray,
-} from './content-blocks';
+} from '../../content/content-blocks';
 import {
   currentAssistantIndex,
   DraftMessage,

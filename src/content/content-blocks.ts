@@ -1,4 +1,4 @@
-import type { ToolCall } from '../../sessions/session.types';
+import type { ToolCall } from '../sessions/session.types';
 import { parsePythonLiteral } from './python-literal';
 
 /**

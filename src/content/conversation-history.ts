@@ -1,4 +1,4 @@
-import type { HistoryMessage, ToolCall } from '../../sessions/session.types';
+import type { HistoryMessage, ToolCall } from '../sessions/session.types';
 import { flattenStoredInput, normaliseAssistantContent } from './content-blocks';
 
 /** One entry of the upstream's `conversation_history`, which keeps only these two strings. */

@@ -1,8 +1,8 @@
-import { parseHermesEvent, type HermesRunEvent } from '../../hermes/hermes-events';
-import type { Message, ToolCall } from '../../sessions/session.types';
+import { parseHermesEvent, type HermesRunEvent } from '../hermes/hermes-events';
+import type { Message, ToolCall } from '../sessions/session.types';
 import { storedUserContent } from './content-blocks';
 import { toConversationHistory } from './conversation-history';
-import { foldEvents, toNewMessages } from './transcript.reducer';
+import { foldEvents, toNewMessages } from '../chat-run/transcript/transcript.reducer';
 
 let nextId = 1;
 function msg(fields: Partial<Message> & Pick<Message, 'role'>): Message {

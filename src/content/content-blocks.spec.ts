@@ -1,4 +1,4 @@
-import { pyRepr } from '../../../test/fake-hermes/text-formats';
+import { pyRepr } from '../../test/fake-hermes/text-formats';
 import {
   ContentBlock,
   flattenBlocks,

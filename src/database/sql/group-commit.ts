@@ -1,0 +1,101 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { errorMessage } from '../../common/errors/error-message';
+import { SqlClient, SqlExecutor } from './sql-client';
+
+/** SQL work that belongs together: it commits or fails as one. It must do nothing but SQL. */
+export type WriteJob<T> = (tx: SqlExecutor) => Promise<T>;
+
+interface PendingJob {
+  work: WriteJob<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most jobs in one transaction: a long batch would hold the write lock for too long. */
+const MAX_JOBS_PER_BATCH = 500;
+
+/** Figures for metrics and tests. */
+export interface GroupCommitStats {
+  batches: number;
+  jobs: number;
+  /** Batches that failed as a whole and were retried one job at a time. */
+  splits: number;
+  /** Duration of the last batch's transaction, in ms. */
+  lastCommitMs: number;
+}
+
+/**
+ * Group commit: every write job that arrives while the previous batch is being written (or in
+ * the same tick) goes to the database in one transaction, and each caller resumes when that
+ * transaction commits. A burst of run starts (user messages, run records), partial transcripts
+ * and event-log batches then costs a few transactions instead of one each, with the same
+ * guarantee: a job's promise resolves only once its writes are durable.
+ *
+ * A job that fails would take its batch with it, so a failed batch is rolled back and its jobs
+ * are run again one transaction each: every other job still commits and only the failing one
+ * rejects. Jobs are therefore pure SQL and safe to run twice.
+ */
+@Injectable()
+export class GroupCommit {
+  private readonly logger = new Logger(GroupCommit.name);
+  private queue: PendingJob[] = [];
+  private draining: Promise<void> | undefined;
+  readonly stats: GroupCommitStats = { batches: 0, jobs: 0, splits: 0, lastCommitMs: 0 };
+
+  constructor(private readonly sql: SqlClient) {}
+
+  /** Runs `work` in the next batch; resolves with its result once the batch has committed. */
+  write<T>(work: WriteJob<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      // The first job of a batch waits for the rest of this tick (a burst arrives in one read).
+      this.draining ??= new Promise<void>((started) => setImmediate(started)).then(() =>
+        this.drain(),
+      );
+    });
+  }
+
+  /** Resolves once every job written so far has committed or failed. */
+  async settled(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.slice(0, MAX_JOBS_PER_BATCH);
+        this.queue = this.queue.slice(batch.length);
+        await this.commit(batch);
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async commit(batch: PendingJob[]): Promise<void> {
+    const began = performance.now();
+    let results: unknown[];
+    try {
+      results = await this.sql.transaction(async (tx) => {
+        const out: unknown[] = [];
+        for (const job of batch) out.push(await job.work(tx));
+        return out;
+      });
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      this.stats.splits++;
+      this.logger.warn(
+        `A batch of ${batch.length} writes failed (${errorMessage(error)}); writing them one by one`,
+      );
+      for (const job of batch) {
+        await this.sql.transaction(job.work).then(job.resolve, job.reject);
+      }
+      return;
+    } finally {
+      this.stats.batches++;
+      this.stats.jobs += batch.length;
+      this.stats.lastCommitMs = performance.now() - began;
+    }
+    batch.forEach((job, index) => job.resolve(results[index]));
+  }
+}

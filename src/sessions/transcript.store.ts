@@ -1,0 +1,276 @@
+import { Injectable } from '@nestjs/common';
+import { SqlClient, SqlExecutor, SqlRow } from '../database/sql/sql-client';
+import { TokenCounter } from '../tokens/token-counter';
+import { makePreview, parseToolCalls } from './session.mapper';
+import type {
+  ContextEstimate,
+  HistoryMessage,
+  Message,
+  MessageRole,
+  MessageUpdate,
+  NewMessage,
+  TokenTotals,
+} from './session.types';
+
+/** What the run path needs to know of a session, read once while it is in use. */
+export interface SessionFacts {
+  id: string;
+  profile: string;
+  workspace: string | null;
+  /** Unix seconds; tells a re-created session from an older one with the same id. */
+  createdAt: number;
+  messageCount: number;
+  context: ContextEstimate;
+}
+
+export interface NewSessionRow {
+  id: string;
+  profile: string;
+  model: string | null;
+  title: string | null;
+  createdAt: number;
+}
+
+/** A message ready to store: its token count is already known (see {@link TranscriptStore.count}). */
+export interface CountedMessage extends NewMessage {
+  tokenCount: number;
+}
+
+/** A stored message's new version; `tokenCount` only once its text no longer changes. */
+export interface CountedUpdate extends MessageUpdate {
+  tokenCount?: number;
+}
+
+/** What happened to a session row along with some writes, folded into one UPDATE. */
+export interface SessionChange {
+  addedMessages?: number;
+  /** The first user text, kept as the preview if the session has none yet. */
+  previewFrom?: string;
+  context?: ContextEstimate;
+  usage?: TokenTotals;
+  at: number;
+}
+
+const MESSAGE_COLUMNS =
+  'id, session_id, role, content, reasoning, tool_calls, tool_call_id, tool_name, ' +
+  'finish_reason, run_id, token_count, timestamp';
+
+/**
+ * The run path's door to session and message rows (the REST side's is `SessionRepository`): a
+ * run start, its partial transcript and its end read and write through here, in plain prepared
+ * SQL. Writes take the transaction they belong to, so that a caller can make a user message and
+ * its run record, or a reply and its usage, one atomic write.
+ */
+@Injectable()
+export class TranscriptStore {
+  private readonly statements: ReturnType<typeof transcriptStatements>;
+
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly tokens: TokenCounter,
+  ) {
+    this.statements = transcriptStatements(sql);
+  }
+
+  async facts(sessionId: string): Promise<SessionFacts | null> {
+    const [row] = await this.sql.all(this.statements.facts, [sessionId]);
+    if (!row) return null;
+    return {
+      id: String(row.id),
+      profile: String(row.profile),
+      workspace: row.workspace === null ? null : String(row.workspace),
+      createdAt: Number(row.created_at),
+      messageCount: Number(row.message_count),
+      context: {
+        inputTokens: Number(row.context_input_tokens),
+        outputTokens: Number(row.context_output_tokens),
+      },
+    };
+  }
+
+  /** Creates the session unless it exists; true when this call created it. */
+  async createSession(tx: SqlExecutor, row: NewSessionRow): Promise<boolean> {
+    const changed = await tx.run(this.statements.createSession, [
+      row.id,
+      row.profile,
+      row.model,
+      row.title,
+      row.createdAt,
+      row.createdAt,
+    ]);
+    return changed > 0;
+  }
+
+  /**
+   * Token counts of messages about to be stored, computed before the write (a long text is
+   * counted on a worker thread, never while a transaction waits).
+   */
+  async count(messages: readonly NewMessage[]): Promise<CountedMessage[]> {
+    return Promise.all(
+      messages.map(async (message) => ({ ...message, tokenCount: await this.countOf(message) })),
+    );
+  }
+
+  /** What a message costs in later histories: its text and its tool calls (never reasoning). */
+  countOf(message: Pick<NewMessage, 'content' | 'toolCalls'>): Promise<number> {
+    const parts = message.content ? [message.content] : [];
+    if (message.toolCalls?.length) parts.push(JSON.stringify(message.toolCalls));
+    return this.tokens.count(parts.join('\n'));
+  }
+
+  /** Inserts messages in transcript order; resolves to their ids. */
+  async insertMessages(
+    tx: SqlExecutor,
+    sessionId: string,
+    messages: readonly CountedMessage[],
+    at: number,
+  ): Promise<number[]> {
+    const ids: number[] = [];
+    for (const message of messages) {
+      const [row] = await tx.all(this.statements.insertMessage, [
+        sessionId,
+        message.role,
+        message.content,
+        message.reasoning ?? null,
+        toolCallsColumn(message.toolCalls),
+        message.toolCallId ?? null,
+        message.toolName ?? null,
+        message.finishReason ?? null,
+        message.runId ?? null,
+        message.tokenCount,
+        message.timestamp ?? at,
+      ]);
+      ids.push(Number(row.id));
+    }
+    return ids;
+  }
+
+  async updateMessages(
+    tx: SqlExecutor,
+    sessionId: string,
+    updates: readonly CountedUpdate[],
+  ): Promise<void> {
+    for (const update of updates) {
+      await tx.run(this.statements.updateMessage, [
+        update.content,
+        update.reasoning,
+        toolCallsColumn(update.toolCalls),
+        update.toolCallId,
+        update.toolName,
+        update.finishReason,
+        update.tokenCount ?? null,
+        update.id,
+        sessionId,
+      ]);
+    }
+  }
+
+  /** Counters, `last_active`, preview, context estimate and usage totals in one UPDATE. */
+  async touchSession(tx: SqlExecutor, sessionId: string, change: SessionChange): Promise<void> {
+    const usage = change.usage;
+    await tx.run(this.statements.touchSession, [
+      change.addedMessages ?? 0,
+      change.at,
+      change.previewFrom ? makePreview(change.previewFrom) || null : null,
+      change.context?.inputTokens ?? null,
+      change.context?.outputTokens ?? null,
+      usage?.inputTokens ?? 0,
+      usage?.outputTokens ?? 0,
+      usage?.cacheReadTokens ?? 0,
+      usage?.cacheWriteTokens ?? 0,
+      usage?.reasoningTokens ?? 0,
+      sessionId,
+    ]);
+  }
+
+  /** The messages with `afterId < id <= throughId`, with what a run's history needs. */
+  async historyBetween(
+    sessionId: string,
+    afterId: number,
+    throughId: number,
+  ): Promise<HistoryMessage[]> {
+    const rows = await this.sql.all(this.statements.history, [sessionId, afterId, throughId]);
+    return rows.map((row) => ({
+      id: Number(row.id),
+      role: row.role as MessageRole,
+      content: String(row.content),
+      toolCalls: parseToolCalls(nullableText(row.tool_calls)),
+      toolCallId: nullableText(row.tool_call_id),
+      toolName: nullableText(row.tool_name),
+      tokenCount: Number(row.token_count),
+    }));
+  }
+
+  /** Every stored message of one run, in order (a run recovered after a restart). */
+  async messagesOfRun(sessionId: string, runId: string): Promise<Message[]> {
+    const rows = await this.sql.all(this.statements.ofRun, [sessionId, runId]);
+    return rows.map(messageOf);
+  }
+}
+
+/** The store's statements, prepared once. */
+function transcriptStatements(sql: SqlClient) {
+  const sessions = sql.table('sessions');
+  const messages = sql.table('messages');
+  return {
+    facts: sql.statement(
+      `SELECT id, profile, workspace, created_at, message_count, context_input_tokens, ` +
+        `context_output_tokens FROM ${sessions} WHERE id = ?`,
+    ),
+    createSession: sql.statement(
+      `INSERT INTO ${sessions} (id, profile, model, title, created_at, last_active) ` +
+        `VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
+    insertMessage: sql.statement(
+      `INSERT INTO ${messages} (session_id, role, content, reasoning, tool_calls, tool_call_id, ` +
+        `tool_name, finish_reason, run_id, token_count, timestamp) ` +
+        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    ),
+    updateMessage: sql.statement(
+      `UPDATE ${messages} SET content = ?, reasoning = ?, tool_calls = ?, tool_call_id = ?, ` +
+        `tool_name = ?, finish_reason = ?, token_count = COALESCE(?, token_count) ` +
+        `WHERE id = ? AND session_id = ?`,
+    ),
+    touchSession: sql.statement(
+      `UPDATE ${sessions} SET message_count = message_count + ?, last_active = ?, ` +
+        `preview = COALESCE(preview, ?), ` +
+        `context_input_tokens = COALESCE(?, context_input_tokens), ` +
+        `context_output_tokens = COALESCE(?, context_output_tokens), ` +
+        `input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, ` +
+        `cache_read_tokens = cache_read_tokens + ?, cache_write_tokens = cache_write_tokens + ?, ` +
+        `reasoning_tokens = reasoning_tokens + ? WHERE id = ?`,
+    ),
+    history: sql.statement(
+      `SELECT id, role, content, tool_calls, tool_call_id, tool_name, token_count ` +
+        `FROM ${messages} WHERE session_id = ? AND id > ? AND id <= ? ORDER BY id`,
+    ),
+    ofRun: sql.statement(
+      `SELECT ${MESSAGE_COLUMNS} FROM ${messages} WHERE session_id = ? AND run_id = ? ORDER BY id`,
+    ),
+  };
+}
+
+function toolCallsColumn(calls: NewMessage['toolCalls']): string | null {
+  return calls?.length ? JSON.stringify(calls) : null;
+}
+
+function nullableText(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function messageOf(row: SqlRow): Message {
+  return {
+    id: Number(row.id),
+    sessionId: String(row.session_id),
+    role: row.role as MessageRole,
+    content: String(row.content),
+    reasoning: nullableText(row.reasoning),
+    toolCalls: parseToolCalls(nullableText(row.tool_calls)),
+    toolCallId: nullableText(row.tool_call_id),
+    toolName: nullableText(row.tool_name),
+    finishReason: nullableText(row.finish_reason),
+    runId: nullableText(row.run_id),
+    tokenCount: Number(row.token_count),
+    timestamp: Number(row.timestamp),
+  };
+}
