@@ -2,6 +2,12 @@ import type { HermesUsage } from '../hermes/hermes-events';
 import type { MessageDto } from '../sessions/dto/message.response.dto';
 import type { ToolCall } from '../sessions/session.types';
 import type { ErrorCode } from '../common/errors/app-error';
+import type {
+  CompressionCompletedPayload,
+  CompressionStartedPayload,
+} from '../compression/compression.events';
+
+export type { CompressionCompletedPayload, CompressionStartedPayload };
 
 /**
  * The server → client contract of the `/chat-run` namespace, in one place. Every payload is sent
@@ -12,24 +18,6 @@ export interface QueueItemView {
   queue_id: string;
   input: string;
   created_at: number;
-}
-
-export interface CompressionStartedPayload {
-  message_count: number;
-  token_count: number;
-}
-
-export interface CompressionCompletedPayload {
-  compressed: boolean;
-  llmCompressed: boolean;
-  totalMessages: number;
-  resultMessages: number;
-  beforeTokens: number;
-  afterTokens: number;
-  summaryTokens: number;
-  verbatimCount: number;
-  compressedStartIndex: number;
-  error?: string;
 }
 
 /** Events that describe the active run's state; a resuming client gets them in `resumed.events`. */
@@ -57,6 +45,7 @@ export type RunFailureCode =
   | 'stream_lost'
   | 'interrupted'
   | 'storage_error'
+  | 'run_timeout'
   | 'unknown_profile'
   | 'internal_error';
 
@@ -124,3 +113,75 @@ export type WireEvent<P> = P & EventTags;
 export type ServerToClientEvents = {
   [K in GatewayEventName]: (payload: WireEvent<GatewayEventPayloads[K]>) => void;
 } & Record<string, (payload: WireEvent<UpstreamEventPayload>) => void>;
+
+// --- client → server ---------------------------------------------------------------------------
+
+/** A content block of a `run` input. */
+export type RunInputBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; name: string; path: string; media_type: string }
+  | { type: 'file'; name: string; path: string; media_type?: string };
+
+export interface RunRequestPayload {
+  input: string | RunInputBlock[];
+  session_id?: string;
+  model?: string;
+  instructions?: string;
+  queue_id?: string;
+}
+
+export interface SessionRefPayload {
+  session_id: string;
+}
+
+export interface CancelQueuedRunPayload extends SessionRefPayload {
+  queue_id: string;
+}
+
+export interface ResumeRequestPayload extends SessionRefPayload {
+  after_seq?: number;
+  limit?: number;
+}
+
+export interface ApprovalRespondPayload extends SessionRefPayload {
+  choice: 'once' | 'session' | 'always' | 'deny';
+  request_id?: string;
+}
+
+/** What each request's acknowledgement carries when it succeeded (besides `ok: true`). */
+export interface AckResults {
+  run: {
+    session_id: string | null;
+    status: 'started' | 'queued' | 'duplicate';
+    queue_id: string | null;
+    queue_length: number;
+  };
+  cancel_queued_run: { removed: boolean; queue_length: number };
+  resume: { session_id: string; seq: number; replayed: boolean | null };
+  abort: { session_id: string; aborting: boolean };
+  'approval.respond': { session_id: string };
+}
+
+export type ClientRequestName = keyof AckResults;
+
+export interface AckFailure {
+  ok: false;
+  error: { code: ErrorCode; message: string };
+}
+
+export type AckReply<K extends ClientRequestName> = ({ ok: true } & AckResults[K]) | AckFailure;
+
+/** The acknowledgement callback a client may pass with a request. */
+export type AckCallback<K extends ClientRequestName> = (reply: AckReply<K>) => void;
+
+export interface ClientRequestPayloads {
+  run: RunRequestPayload;
+  cancel_queued_run: CancelQueuedRunPayload;
+  resume: ResumeRequestPayload;
+  abort: SessionRefPayload;
+  'approval.respond': ApprovalRespondPayload;
+}
+
+export type ClientToServerEvents = {
+  [K in ClientRequestName]: (payload: ClientRequestPayloads[K], ack?: AckCallback<K>) => void;
+};

@@ -8,12 +8,10 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
-import { AuthTokenService } from '../common/auth/auth-token.service';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
-import { HermesClient } from '../hermes/hermes.client';
-import { HermesHttpError } from '../hermes/hermes.errors';
-import { HermesProfiles } from '../hermes/hermes-profiles';
+import type { AckCallback, AckResults, ClientRequestName } from './chat-run.events';
+import { ChatHandshake } from './chat-handshake';
 import {
   ApprovalRespondDto,
   CancelQueuedRunDto,
@@ -24,82 +22,48 @@ import {
 import { parseRunInput } from './dto/run-input';
 import { validatePayload } from './dto/validate-payload';
 import { ResumeService } from './resume.service';
-import { RunExecutor } from './runs/run-executor';
 import { RunQueueService } from './runs/run-queue.service';
-import { SessionlessRunner } from './runs/sessionless-runner';
-import { SessionRuntimes } from './runtime/session-runtimes';
 import { ChatNamespace, ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
 
-type Ack = ((response: AckResponse) => void) | undefined;
-type AckResponse =
-  | ({ ok: true } & Record<string, unknown>)
-  | { ok: false; error: { code: string; message: string } };
-
-interface SocketData {
-  profile: string;
-}
-
 /**
- * The `/chat-run` namespace. Each handler validates its payload and delegates; answers go to
- * the ack callback when the client gave one, else failures go out as `request.error`.
+ * The `/chat-run` namespace: a door. The handshake authenticates (middleware); each handler
+ * validates its payload and delegates to the queue or the resume service. Answers go to the ack
+ * callback when the client gave one, else failures go out as `request.error`.
  */
 @WebSocketGateway({ namespace: '/chat-run' })
 export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   private readonly logger = new Logger(ChatRunGateway.name);
 
   constructor(
-    private readonly auth: AuthTokenService,
-    private readonly profiles: HermesProfiles,
-    private readonly hermes: HermesClient,
+    private readonly handshake: ChatHandshake,
     private readonly queue: RunQueueService,
-    private readonly executor: RunExecutor,
     private readonly resume: ResumeService,
-    private readonly runtimes: SessionRuntimes,
     private readonly emitter: SessionEmitter,
-    private readonly sessionless: SessionlessRunner,
     private readonly config: AppConfig,
   ) {}
 
   afterInit(namespace: ChatNamespace): void {
     this.emitter.bind(namespace);
-    this.runtimes.roomSize = (sessionId) =>
-      namespace.adapter.rooms.get(sessionRoom(sessionId))?.size ?? 0;
-    namespace.use((socket, next) => {
-      const token: unknown = socket.handshake.auth?.token;
-      if (!this.auth.verify(typeof token === 'string' ? token : undefined)) {
-        return next(new Error('Authentication failed'));
-      }
-      const requested = socket.handshake.query?.profile;
-      const profile = typeof requested === 'string' && requested.length > 0 ? requested : 'default';
-      if (!this.profiles.has(profile)) {
-        return next(
-          new Error(
-            `Unknown profile '${profile}'; known profiles: ${this.profiles.names().join(', ')}`,
-          ),
-        );
-      }
-      (socket.data as SocketData).profile = profile;
-      next();
-    });
+    namespace.use(this.handshake.admit);
   }
 
   @SubscribeMessage('run')
   onRun(
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() body: unknown,
-    @Ack() ack: Ack,
+    @Ack() ack: AckCallback<'run'> | undefined,
   ): Promise<void> {
     return this.answer(socket, 'run', ack, body, async () => {
       const payload = validatePayload(RunPayloadDto, body);
       const input = parseRunInput(payload.input, this.config.chatRun.maxInputBytes);
-      const profile = (socket.data as SocketData).profile;
+      const request = {
+        input,
+        profile: socket.data.profile,
+        model: payload.model,
+        instructions: payload.instructions,
+      };
       if (!payload.session_id) {
-        this.sessionless.start(socket, {
-          input,
-          profile,
-          model: payload.model,
-          instructions: payload.instructions,
-        });
+        this.queue.runWithoutSession(socket, request);
         return {
           session_id: null,
           status: 'started',
@@ -109,11 +73,8 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
       }
       await socket.join(sessionRoom(payload.session_id));
       const accepted = await this.queue.submit({
+        ...request,
         sessionId: payload.session_id,
-        profile,
-        input,
-        model: payload.model,
-        instructions: payload.instructions,
         queueId: payload.queue_id,
       });
       return {
@@ -129,7 +90,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   onCancel(
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() body: unknown,
-    @Ack() ack: Ack,
+    @Ack() ack: AckCallback<'cancel_queued_run'> | undefined,
   ): Promise<void> {
     return this.answer(socket, 'cancel_queued_run', ack, body, async () => {
       const { session_id, queue_id } = validatePayload(CancelQueuedRunDto, body);
@@ -142,7 +103,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   onResume(
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() body: unknown,
-    @Ack() ack: Ack,
+    @Ack() ack: AckCallback<'resume'> | undefined,
   ): Promise<void> {
     return this.answer(socket, 'resume', ack, body, async () => {
       const { session_id, after_seq, limit } = validatePayload(ResumePayloadDto, body);
@@ -155,24 +116,18 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   onAbort(
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() body: unknown,
-    @Ack() ack: Ack,
+    @Ack() ack: AckCallback<'abort'> | undefined,
   ): Promise<void> {
     return this.answer(socket, 'abort', ack, body, async () => {
       const { session_id } = validatePayload(SessionRefDto, body);
       await socket.join(sessionRoom(session_id));
-      const runtime = this.runtimes.peek(session_id);
-      if (!runtime?.activeRun) {
+      const aborting = await this.queue.abort(session_id);
+      if (!aborting) {
         // Nothing to stop; told to the asking socket only (the session may not even exist).
-        this.emitter.toSocket(
-          socket,
-          'abort.completed',
-          { synced: false, ignored: true },
-          session_id,
-        );
-        return { session_id, aborting: false };
+        const ignored = { synced: false, ignored: true };
+        this.emitter.toSocket(socket, 'abort.completed', ignored, session_id);
       }
-      await this.executor.abort(runtime);
-      return { session_id, aborting: true };
+      return { session_id, aborting };
     });
   }
 
@@ -180,31 +135,11 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   onApproval(
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() body: unknown,
-    @Ack() ack: Ack,
+    @Ack() ack: AckCallback<'approval.respond'> | undefined,
   ): Promise<void> {
     return this.answer(socket, 'approval.respond', ack, body, async () => {
       const { session_id, choice, request_id } = validatePayload(ApprovalRespondDto, body);
-      const noPending = new AppError(
-        'no_pending_approval',
-        `Session '${session_id}' has no run waiting for approval`,
-        409,
-      );
-      const active = this.runtimes.peek(session_id)?.activeRun;
-      if (!active?.upstreamRunId) throw noPending;
-      try {
-        await this.hermes.respondToApproval(
-          active.run.profile,
-          active.upstreamRunId,
-          choice,
-          request_id,
-        );
-      } catch (error) {
-        // The upstream's own "nothing pending" (409) or "unknown run" (404).
-        if (error instanceof HermesHttpError && (error.status === 404 || error.status === 409)) {
-          throw noPending;
-        }
-        throw error;
-      }
+      await this.queue.respondToApproval(session_id, choice, request_id);
       return { session_id };
     });
   }
@@ -213,12 +148,12 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
    * Runs a handler and answers it: `{ ok: true, ... }` or `{ ok: false, error }` through the
    * ack, or `request.error` without one. Nothing a client sends can throw out of here.
    */
-  private async answer(
+  private async answer<K extends ClientRequestName>(
     socket: ChatSocket,
-    request: string,
-    ack: Ack,
+    request: K,
+    ack: AckCallback<K> | undefined,
     body: unknown,
-    handler: () => Promise<Record<string, unknown>>,
+    handler: () => Promise<AckResults[K]>,
   ): Promise<void> {
     try {
       const result = await handler();
@@ -226,8 +161,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
     } catch (error) {
       const { code, message } = this.toError(error, request);
       if (ack) return ack({ ok: false, error: { code, message } });
-      const sessionId = sessionIdOf(body);
-      this.emitter.toSocket(socket, 'request.error', { request, code, message }, sessionId);
+      this.emitter.toSocket(socket, 'request.error', { request, code, message }, sessionIdOf(body));
     }
   }
 

@@ -3,16 +3,17 @@ import { CompressionModule } from '../compression/compression.module';
 import { HermesModule } from '../hermes/hermes.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsageModule } from '../usage/usage.module';
+import { ChatHandshake } from './chat-handshake';
 import { ChatRunGateway } from './chat-run.gateway';
 import { ChatRunLifecycle } from './chat-run.lifecycle';
 import { EventLogModule } from './event-log/event-log.module';
 import { ResumeService } from './resume.service';
-import { RunExecutor } from './runs/run-executor';
-import { RunFinisher } from './runs/run-finisher';
+import { RunLedger } from './runs/run-ledger';
+import { RunPipelines } from './runs/run-pipelines';
 import { RunQueueService } from './runs/run-queue.service';
 import { RunStatusFollower } from './runs/run-status-follower';
 import { RunStore } from './runs/run.store';
-import { SessionlessRunner } from './runs/sessionless-runner';
+import { StoredRunDeps } from './runs/stored-run-recorder';
 import { SessionRuntimes } from './runtime/session-runtimes';
 import { SessionEmitter } from './session-emitter';
 
@@ -20,17 +21,18 @@ import { SessionEmitter } from './session-emitter';
 @Module({
   imports: [SessionsModule, HermesModule, EventLogModule, CompressionModule, UsageModule],
   providers: [
+    ChatHandshake,
     ChatRunGateway,
     ChatRunLifecycle,
+    ResumeService,
+    RunLedger,
+    RunPipelines,
     RunQueueService,
-    RunExecutor,
-    RunFinisher,
     RunStatusFollower,
     RunStore,
-    ResumeService,
     SessionEmitter,
     SessionRuntimes,
-    SessionlessRunner,
+    StoredRunDeps,
   ],
 })
 export class ChatRunModule {}

@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
-import { SessionRepository } from '../sessions/session.repository';
-import { presentMessage } from '../sessions/session.presenter';
 import type { MessageDto } from '../sessions/dto/message.response.dto';
+import { presentMessage } from '../sessions/session.presenter';
+import { SessionRepository } from '../sessions/session.repository';
+import { TranscriptStore } from '../sessions/transcript.store';
 import type { ResumedPayload } from './chat-run.events';
 import { EventLog, type ReplayResult } from './event-log/event-log.service';
-import { ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
-import { RunStore } from './runs/run.store';
-import type { ActiveRun } from './runs/active-run';
-import type { RunEntity } from './runs/run.entity';
+import type { RunPipeline } from './runs/run-pipeline';
 import { SessionRuntimes } from './runtime/session-runtimes';
+import { ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
 
 export const DEFAULT_RESUME_LIMIT = 200;
 
@@ -23,12 +21,15 @@ export interface ResumeAnswer {
  * queue, state), then the replay after `after_seq`, then the live tail. Everything is read first
  * and the last step — snapshot, replay, joining the room — is synchronous, so no live event falls
  * between the snapshot and the live tail and none arrives twice.
+ *
+ * A session the server has never seen is a new chat, not an error: it gets an empty `resumed`,
+ * joins the room (its first `run` streams there) and nothing is stored.
  */
 @Injectable()
 export class ResumeService {
   constructor(
     private readonly sessions: SessionRepository,
-    private readonly runs: RunStore,
+    private readonly transcripts: TranscriptStore,
     private readonly runtimes: SessionRuntimes,
     private readonly log: EventLog,
     private readonly emitter: SessionEmitter,
@@ -40,15 +41,15 @@ export class ResumeService {
     limit = DEFAULT_RESUME_LIMIT,
     afterSeq?: number,
   ): Promise<ResumeAnswer> {
-    const session = await this.sessions.findById(sessionId);
-    if (!session) throw AppError.unknownSession(sessionId);
     const runtime = await this.runtimes.acquire(sessionId);
     // Gives the text streamed so far its stored ids; later text is patched in when sending.
     await runtime.activeRun?.flush().catch(() => undefined);
-    const [page, queue] = await Promise.all([
-      this.sessions.listMessages(sessionId, { limit }),
-      this.runs.queued(sessionId),
-    ]);
+    const known = await this.transcripts.facts(sessionId);
+    if (!known) return this.newChat(socket, sessionId, afterSeq);
+    if (runtime.facts?.createdAt !== known.createdAt) await this.runtimes.reload(runtime);
+    const page = await this.sessions.listMessages(sessionId, { limit });
+    // Counted after the page was read (and after the flush): every listed message is counted.
+    const facts = (await this.transcripts.facts(sessionId)) ?? known;
     let answer: ResumeAnswer = { seq: 0 };
     const send = (replay?: ReplayResult): void => {
       const messages = page.messages.map(presentMessage);
@@ -60,15 +61,15 @@ export class ResumeService {
         isAborting: runtime.isAborting,
         events: runtime.isWorking ? [...runtime.stateEvents] : [],
         // Stored with the session whenever it changes (before and after every run).
-        inputTokens: session.context.inputTokens,
-        outputTokens: session.context.outputTokens,
-        queueLength: queue.length,
-        queue: queue.map((run: RunEntity) => ({
+        inputTokens: facts.context.inputTokens,
+        outputTokens: facts.context.outputTokens,
+        queueLength: runtime.queue.length,
+        queue: runtime.queue.map((run) => ({
           queue_id: run.queueId,
           input: run.input,
           created_at: run.createdAt,
         })),
-        messageTotal: session.messageCount + unsaved,
+        messageTotal: facts.messageCount + unsaved,
         hasMoreBefore: page.hasMore,
         seq: this.log.latestSeq(sessionId),
         ...(replay ? { replayed: replay.complete } : {}),
@@ -82,19 +83,46 @@ export class ResumeService {
     else await this.log.replay(sessionId, afterSeq, send);
     return answer;
   }
+
+  /** A session id never seen: an empty chat; nothing is stored until its first `run`. */
+  private async newChat(
+    socket: ChatSocket,
+    sessionId: string,
+    afterSeq: number | undefined,
+  ): Promise<ResumeAnswer> {
+    // Nothing was ever sent in it: a cursor of 0 has missed nothing, any other is not ours.
+    const replayed = afterSeq === undefined ? undefined : afterSeq === 0;
+    const resumed: ResumedPayload = {
+      messages: [],
+      isWorking: false,
+      isAborting: false,
+      events: [],
+      inputTokens: 0,
+      outputTokens: 0,
+      queueLength: 0,
+      queue: [],
+      messageTotal: 0,
+      hasMoreBefore: false,
+      seq: 0,
+      ...(replayed === undefined ? {} : { replayed }),
+    };
+    this.emitter.toSocket(socket, 'resumed', resumed, sessionId);
+    await socket.join(sessionRoom(sessionId));
+    return { seq: 0, ...(replayed === undefined ? {} : { replayed }) };
+  }
 }
 
 /**
  * Replaces the stored versions of the active run's messages by their in-memory drafts (text that
  * streamed after the last write) and appends drafts not written yet, with provisional negative
- * ids. Returns how many were appended.
+ * ids. Returns how many were appended (they are not in the stored count yet).
  */
-function overlayActiveRun(messages: MessageDto[], active: ActiveRun, sessionId: string): number {
-  const drafts = active.transcript.messages;
-  const ids = active.writer.storedIds;
+function overlayActiveRun(messages: MessageDto[], active: RunPipeline, sessionId: string): number {
+  const drafts = active.drafts;
+  const ids = active.storedIds;
   const byId = new Map(messages.map((message, index) => [message.id, index]));
   const newestListed = messages.reduce((max, message) => Math.max(max, message.id), 0);
-  let appended = 0;
+  let unsaved = 0;
   drafts.forEach((draft, index) => {
     const id = ids[index] ?? -(index + 1);
     const dto = presentMessage({
@@ -107,7 +135,7 @@ function overlayActiveRun(messages: MessageDto[], active: ActiveRun, sessionId: 
       toolCallId: draft.toolCallId,
       toolName: draft.toolName,
       finishReason: draft.finishReason,
-      runId: active.run.id,
+      runId: active.runId,
       tokenCount: 0,
       timestamp: Date.now() / 1000,
     });
@@ -118,8 +146,8 @@ function overlayActiveRun(messages: MessageDto[], active: ActiveRun, sessionId: 
     } else if (ids[index] === undefined || id > newestListed) {
       // Not written yet, or written after the page was read.
       messages.push(dto);
-      appended++;
+      if (ids[index] === undefined) unsaved++;
     }
   });
-  return appended;
+  return unsaved;
 }

@@ -1,4 +1,6 @@
-import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
+import { testDatabase, type TestDatabase } from '../database/testing/test-database';
+import { TranscriptStore } from '../sessions/transcript.store';
+import { TokenCounter } from '../tokens/token-counter';
 import { DataSource } from 'typeorm';
 import { EventLog, LoggedEvent } from './event-log/event-log.service';
 import { ChatNamespace, ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
@@ -47,13 +49,16 @@ function fakeSocket(): { socket: ChatSocket; emitted: SocketEmit[] } {
 }
 
 describe('SessionEmitter (real EventLog on SQLite in memory)', () => {
+  let db: TestDatabase;
   let dataSource: DataSource;
+  const tokens = new TokenCounter();
   let log: EventLog;
   let emitter: SessionEmitter;
   let emitted: Emitted[];
 
   beforeAll(async () => {
-    dataSource = await migratedMemoryDb();
+    db = await testDatabase();
+    dataSource = db.dataSource;
   });
 
   beforeEach(async () => {
@@ -64,7 +69,9 @@ describe('SessionEmitter (real EventLog on SQLite in memory)', () => {
         [id],
       );
     }
-    log = new EventLog(dataSource, { flushIntervalMs: NEVER });
+    log = new EventLog(db.sql, db.commit, new TranscriptStore(db.sql, tokens), {
+      flushIntervalMs: NEVER,
+    });
     emitter = new SessionEmitter(log);
     const fake = fakeNamespace();
     emitted = fake.emitted;
@@ -78,7 +85,8 @@ describe('SessionEmitter (real EventLog on SQLite in memory)', () => {
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
+    tokens.onModuleDestroy();
+    await db?.destroy();
   });
 
   it('tags room events with event, session_id and a seq per session, to the session room', () => {

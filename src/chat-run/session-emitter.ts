@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { EventLog } from './event-log/event-log.service';
 import type {
+  ClientToServerEvents,
   GatewayEventName,
   GatewayEventPayloads,
   RunStateEvent,
@@ -9,8 +10,26 @@ import type {
   UpstreamEventPayload,
 } from './chat-run.events';
 
-export type ChatNamespace = Namespace<Record<string, never>, ServerToClientEvents>;
-export type ChatSocket = Socket<Record<string, never>, ServerToClientEvents>;
+/** What the handshake settles for a socket. */
+export interface ChatSocketData {
+  /** The Hermes profile its runs use. */
+  profile: string;
+}
+
+type ServerSideEvents = Record<string, never>;
+
+export type ChatNamespace = Namespace<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  ServerSideEvents,
+  ChatSocketData
+>;
+export type ChatSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  ServerSideEvents,
+  ChatSocketData
+>;
 
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
 
@@ -27,6 +46,11 @@ export class SessionEmitter {
 
   bind(namespace: ChatNamespace): void {
     this.namespace = namespace;
+  }
+
+  /** How many sockets are in the session's room (an evicted session must have none). */
+  listeners(sessionId: string): number {
+    return this.namespace?.adapter.rooms.get(sessionRoom(sessionId))?.size ?? 0;
   }
 
   /** A gateway event to everyone in the session's room. */

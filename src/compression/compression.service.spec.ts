@@ -1,18 +1,18 @@
 import { DataSource } from 'typeorm';
-import type {
-  CompressionCompletedPayload,
-  CompressionStartedPayload,
-} from '../chat-run/chat-run.events';
+import type { CompressionCompletedPayload, CompressionStartedPayload } from './compression.events';
 import { configFor } from '../config/testing/config-for';
-import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
+import { testDatabase, type TestDatabase } from '../database/testing/test-database';
 import { HermesProfiles } from '../hermes/hermes-profiles';
 import { EphemeralSessionCleanup } from '../hermes/home/ephemeral-session-cleanup';
 import { HermesCleanupTask } from '../hermes/home/hermes-cleanup-task.entity';
-import type { NewMessage } from '../sessions/session.types';
+import type { Message, NewMessage } from '../sessions/session.types';
+import { appendMessages } from '../sessions/testing/append-messages';
+import { TranscriptStore } from '../sessions/transcript.store';
 import { TypeOrmSessionRepository } from '../sessions/typeorm-session.repository';
 import { UsageStore } from '../usage/usage.store';
 import {
   CompressionService,
+  estimateAfterRun,
   type CompressionListener,
   type HistoryRequest,
 } from './compression.service';
@@ -61,8 +61,10 @@ const words = (n: number, tag: string): string =>
   Array.from({ length: n }, (_, i) => `${tag}${i}`).join(' ');
 
 describe('CompressionService (SQLite in memory, scripted summariser)', () => {
+  let db: TestDatabase;
   let dataSource: DataSource;
   let sessions: TypeOrmSessionRepository;
+  let transcripts: TranscriptStore;
   let snapshots: SnapshotStore;
   let summariser: ScriptedSummariser;
   let service: CompressionService;
@@ -72,16 +74,18 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
   let runs = 0;
 
   beforeEach(async () => {
-    dataSource = await migratedMemoryDb();
-    sessions = new TypeOrmSessionRepository(dataSource, tokens);
-    snapshots = new SnapshotStore(dataSource);
+    db = await testDatabase();
+    dataSource = db.dataSource;
+    sessions = new TypeOrmSessionRepository(dataSource);
+    transcripts = new TranscriptStore(db.sql, tokens);
+    snapshots = new SnapshotStore(db.sql, db.commit);
     summariser = new ScriptedSummariser();
     const profiles = new HermesProfiles(config);
     service = new CompressionService(
-      sessions,
+      transcripts,
       snapshots,
       summariser as unknown as Summariser,
-      new UsageStore(dataSource),
+      usageStore(),
       profiles,
       new EphemeralSessionCleanup(dataSource.getRepository(HermesCleanupTask), profiles),
       tokens,
@@ -92,15 +96,24 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
   });
 
   afterEach(async () => {
-    await dataSource.destroy();
+    await db.destroy();
   });
+
+  const usageStore = () => new UsageStore(dataSource, db.sql, db.commit, transcripts);
+
+  /** Every stored message of s1, in order. */
+  const stored = async (afterId = 0): Promise<Message[]> =>
+    (await sessions.listMessages('s1', { limit: 10_000 })).messages.filter((m) => m.id > afterId);
 
   afterAll(() => tokens.onModuleDestroy());
 
   /** Stores `messages`, then a user message for the run, and prepares its history. */
   async function runAfter(messages: NewMessage[], input = 'next question') {
-    await sessions.appendMessages('s1', messages);
-    const [user] = await sessions.appendMessages('s1', [{ role: 'user', content: input }]);
+    await appendMessages(transcripts, db.commit, 's1', messages);
+    const [userId] = await appendMessages(transcripts, db.commit, 's1', [
+      { role: 'user', content: input },
+    ]);
+    const user = { id: userId };
     const request: HistoryRequest = {
       sessionId: 's1',
       runId: `run${++runs}`,
@@ -127,16 +140,10 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     expect(summariser.requests).toEqual([]);
     expect(prepared.history.map((t) => t.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(prepared.history[0].content).toBe(words(50, 'au'));
-    const stored = await sessions.messagesAfter('s1', 0);
-    const userTokens = stored
-      .filter((m) => m.role === 'user')
-      .reduce((n, m) => n + m.tokenCount, 0);
-    const otherTokens = stored
-      .filter((m) => m.role !== 'user')
-      .reduce((n, m) => n + m.tokenCount, 0);
+    const all = await stored();
+    const userTokens = all.filter((m) => m.role === 'user').reduce((n, m) => n + m.tokenCount, 0);
+    const otherTokens = all.filter((m) => m.role !== 'user').reduce((n, m) => n + m.tokenCount, 0);
     expect(prepared.estimate).toEqual({ inputTokens: userTokens, outputTokens: otherTokens });
-    // Stored on the session row for resume.
-    expect((await sessions.findById('s1'))!.context).toEqual(prepared.estimate);
   });
 
   it('summarises the older turns, keeps the newest verbatim, and lands well under the trigger', async () => {
@@ -167,11 +174,11 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
       history.slice(24 - done.verbatimCount).map((m) => m.content),
     );
     const snapshot = await snapshots.find('s1');
-    const stored = await sessions.messagesAfter('s1', 0);
-    expect(snapshot).toMatchObject({ lastMessageId: stored[23 - done.verbatimCount].id });
-    expect(done.compressedStartIndex).toBe(stored[0].id);
+    const all = await stored();
+    expect(snapshot).toMatchObject({ lastMessageId: all[23 - done.verbatimCount].id });
+    expect(done.compressedStartIndex).toBe(all[0].id);
     // The transcript itself is untouched.
-    expect(stored).toHaveLength(25);
+    expect(all).toHaveLength(25);
   });
 
   it('compresses once per crossing: the next turns reuse the snapshot, then update it incrementally', async () => {
@@ -237,7 +244,7 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
       history.slice(24 - done.verbatimCount).map((m) => m.content),
     );
     expect(await snapshots.find('s1')).toBeNull();
-    expect(await sessions.messagesAfter('s1', 0)).toHaveLength(25);
+    expect(await stored()).toHaveLength(25);
   });
 
   it('keeps the snapshot made before a later chunk failed', async () => {
@@ -259,43 +266,37 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     expect(done.afterTokens).toBeLessThanOrEqual(budget.trigger);
   });
 
-  it('refreshEstimate adds up stored counts after the snapshot and stores them', async () => {
+  it('currentEstimate adds up stored counts after the snapshot', async () => {
     await runAfter(Array.from({ length: 12 }, (_, i) => turn(SMALL, `t${i}`)).flat());
     const snapshot = (await snapshots.find('s1'))!;
-    const after = (await sessions.messagesAfter('s1', snapshot.lastMessageId)).filter(Boolean);
-    const estimate = await service.refreshEstimate('s1');
-    expect(estimate).toEqual({
+    const after = await stored(snapshot.lastMessageId);
+    expect(await service.currentEstimate('s1')).toEqual({
       inputTokens:
         snapshot.summaryTokens +
         after.filter((m) => m.role === 'user').reduce((n, m) => n + m.tokenCount, 0),
       outputTokens: after.filter((m) => m.role !== 'user').reduce((n, m) => n + m.tokenCount, 0),
     });
-    expect((await sessions.findById('s1'))!.context).toEqual(estimate);
   });
 
   it('after a run, adds only the run’s own messages to the estimate it was prepared with', async () => {
-    const { prepared, user } = await runAfter(turn(SMALL, 'a'));
-    const [reply] = await sessions.appendMessages('s1', [
+    const { prepared } = await runAfter(turn(SMALL, 'a'));
+    await appendMessages(transcripts, db.commit, 's1', [
       { role: 'assistant', content: words(SMALL, 'reply') },
     ]);
-    const tokensAfter = jest.spyOn(sessions, 'tokensAfter');
+    const [reply] = (await stored()).slice(-1);
 
-    const estimate = await service.refreshEstimate('s1', {
-      estimate: prepared.estimate,
-      userMessageId: user.id,
-    });
-    expect(tokensAfter).toHaveBeenCalledWith('s1', user.id);
+    const estimate = estimateAfterRun(prepared.estimate, [reply]);
     expect(estimate).toEqual({
       inputTokens: prepared.estimate.inputTokens,
       outputTokens: prepared.estimate.outputTokens + reply.tokenCount,
     });
     // The same figure as adding everything up again.
-    expect(await service.refreshEstimate('s1')).toEqual(estimate);
+    expect(await service.currentEstimate('s1')).toEqual(estimate);
   });
 
   it('records the summariser run usage against the session', async () => {
     await runAfter(Array.from({ length: 12 }, (_, i) => turn(SMALL, `t${i}`)).flat());
-    const usage = await new UsageStore(dataSource).runsOf('s1', 10);
+    const usage = await usageStore().runsOf('s1', 10);
     expect(usage).toEqual([
       expect.objectContaining({
         runId: 'run1.s0',

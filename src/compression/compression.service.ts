@@ -1,17 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type {
-  CompressionCompletedPayload,
-  CompressionStartedPayload,
-} from '../chat-run/chat-run.events';
-import {
-  toConversationHistory,
-  type HistoryTurn,
-} from '../content/conversation-history';
+import { toConversationHistory, type HistoryTurn } from '../content/conversation-history';
 import { AppConfig } from '../config/app-config';
 import { HermesProfiles } from '../hermes/hermes-profiles';
 import { errorMessage } from '../common/errors/error-message';
 import { EphemeralSessionCleanup } from '../hermes/home/ephemeral-session-cleanup';
-import { SessionRepository } from '../sessions/session.repository';
+import { TranscriptStore } from '../sessions/transcript.store';
 import type { ContextEstimate, HistoryMessage } from '../sessions/session.types';
 import { UsageStore } from '../usage/usage.store';
 import {
@@ -22,6 +15,7 @@ import {
   totalOf,
   type ContextBudget,
 } from './context-window';
+import type { CompressionListener } from './compression.events';
 import { HistoryWindow } from './history-window';
 import { type Snapshot, SnapshotStore } from './snapshot.store';
 import { Summariser, SUMMARY_PREFIX } from './summariser';
@@ -37,13 +31,14 @@ export interface HistoryRequest {
   userMessageId: number;
   /** The session row's `createdAt`: tells a re-created session from the one a window holds. */
   sessionCreatedAt: number;
+  /**
+   * The session was created with this run's user message: it has no snapshot and no earlier
+   * messages, so nothing is read (the window already holds the user message).
+   */
+  fresh?: boolean;
 }
 
-/** Where `compression.started` / `compression.completed` go (the session's room). */
-export interface CompressionListener {
-  started(payload: CompressionStartedPayload): void;
-  completed(payload: CompressionCompletedPayload): void;
-}
+export type { CompressionListener };
 
 export interface PreparedHistory {
   /** The run's `conversation_history`. */
@@ -70,7 +65,7 @@ export class CompressionService {
   private readonly logger = new Logger(CompressionService.name);
 
   constructor(
-    private readonly sessions: SessionRepository,
+    private readonly sessions: TranscriptStore,
     private readonly snapshots: SnapshotStore,
     private readonly summariser: Summariser,
     private readonly usage: UsageStore,
@@ -91,7 +86,7 @@ export class CompressionService {
   ): Promise<PreparedHistory> {
     const contextLength = this.profiles.get(request.profile).contextLength;
     const budget = budgetFor(contextLength, this.config.compression);
-    const snapshot = await this.snapshots.find(request.sessionId);
+    const snapshot = request.fresh ? null : await this.snapshots.find(request.sessionId);
     const rows = await window.read(
       (afterId, throughId) => this.sessions.historyBetween(request.sessionId, afterId, throughId),
       snapshot?.lastMessageId ?? 0,
@@ -136,38 +131,21 @@ export class CompressionService {
           : {}),
       });
     }
-    await this.sessions.setContextEstimate(request.sessionId, prepared.estimate);
     return prepared;
   }
 
   /**
-   * The estimate once a run's messages are stored, kept on the session row for `resume` and the
-   * REST API. With the estimate its history was prepared with (which covers everything up to
-   * its user message), only the run's own messages are added up: the cost does not grow with
-   * the session. Without one (the run ended before its history was prepared), the summary and
-   * every message after it are added up by the database.
+   * The estimate of a session as stored now: the summary and every message after it, added up
+   * by the database. For a run that ended before its history was prepared (the estimate it was
+   * prepared with covers everything else, see {@link estimateAfterRun}).
    */
-  async refreshEstimate(
-    sessionId: string,
-    prepared?: { estimate: ContextEstimate; userMessageId: number },
-  ): Promise<ContextEstimate> {
-    let estimate: ContextEstimate;
-    if (prepared) {
-      const added = await this.sessions.tokensAfter(sessionId, prepared.userMessageId);
-      estimate = {
-        inputTokens: prepared.estimate.inputTokens + added.userTokens,
-        outputTokens: prepared.estimate.outputTokens + added.otherTokens,
-      };
-    } else {
-      const snapshot = await this.snapshots.find(sessionId);
-      const tokens = await this.sessions.tokensAfter(sessionId, snapshot?.lastMessageId ?? 0);
-      estimate = {
-        inputTokens: (snapshot?.summaryTokens ?? 0) + tokens.userTokens,
-        outputTokens: tokens.otherTokens,
-      };
-    }
-    await this.sessions.setContextEstimate(sessionId, estimate);
-    return estimate;
+  async currentEstimate(sessionId: string): Promise<ContextEstimate> {
+    const snapshot = await this.snapshots.find(sessionId);
+    const tokens = await this.sessions.tokensAfter(sessionId, snapshot?.lastMessageId ?? 0);
+    return {
+      inputTokens: (snapshot?.summaryTokens ?? 0) + tokens.userTokens,
+      outputTokens: tokens.otherTokens,
+    };
   }
 
   /**
@@ -240,6 +218,24 @@ export class CompressionService {
       coveredMessages: (previous?.coveredMessages ?? 0) + chunk.length,
     });
   }
+}
+
+/**
+ * The estimate once a run's messages are stored: the estimate its history was prepared with
+ * (which covers everything up to its user message) plus the run's own messages. The cost does
+ * not grow with the session.
+ */
+export function estimateAfterRun(
+  prepared: ContextEstimate,
+  runMessages: readonly { role: string; tokenCount: number }[],
+): ContextEstimate {
+  let inputTokens = prepared.inputTokens;
+  let outputTokens = prepared.outputTokens;
+  for (const message of runMessages) {
+    if (message.role === 'user') inputTokens += message.tokenCount;
+    else outputTokens += message.tokenCount;
+  }
+  return { inputTokens, outputTokens };
 }
 
 function summaryTurn(summary: string): HistoryTurn {

@@ -48,6 +48,17 @@ export class HistoryWindow {
     return this.rows;
   }
 
+  /**
+   * Starts the window of a session created just now, whose only message is `rows` (the first
+   * run's user message): the next read needs nothing from the store.
+   */
+  startFresh(incarnation: number, rows: HistoryMessage[]): void {
+    this.boundary = 0;
+    this.incarnation = incarnation;
+    this.rows = rows;
+    this.throughId = rows.at(-1)?.id ?? 0;
+  }
+
   /** Forgets everything, e.g. when a run's messages could not be written as they ended. */
   reset(): void {
     this.boundary = -1;

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
+import { testDatabase, type TestDatabase } from '../database/testing/test-database';
 import { TypeOrmSessionRepository } from '../sessions/typeorm-session.repository';
 import { CompressionSnapshotEntity } from './compression-snapshot.entity';
 import { Snapshot, SnapshotStore } from './snapshot.store';
@@ -16,6 +16,7 @@ const snapshot = (sessionId: string, fields: Partial<Snapshot> = {}): Snapshot =
 
 describe('SnapshotStore (SQLite in memory, migrated)', () => {
   const tokens = new TokenCounter();
+  let db: TestDatabase;
   let dataSource: DataSource;
   let sessions: TypeOrmSessionRepository;
   let store: SnapshotStore;
@@ -30,9 +31,10 @@ describe('SnapshotStore (SQLite in memory, migrated)', () => {
   };
 
   beforeAll(async () => {
-    dataSource = await migratedMemoryDb();
-    sessions = new TypeOrmSessionRepository(dataSource, tokens);
-    store = new SnapshotStore(dataSource);
+    db = await testDatabase();
+    dataSource = db.dataSource;
+    sessions = new TypeOrmSessionRepository(dataSource);
+    store = new SnapshotStore(db.sql, db.commit);
   });
 
   beforeEach(async () => {
@@ -45,7 +47,7 @@ describe('SnapshotStore (SQLite in memory, migrated)', () => {
 
   afterAll(async () => {
     tokens.onModuleDestroy();
-    await dataSource?.destroy();
+    await db?.destroy();
   });
 
   it('finds nothing for a session never compressed', async () => {

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { serialWrite } from '../database/serial-transactions';
-import { CompressionSnapshotEntity } from './compression-snapshot.entity';
+import { GroupCommit } from '../database/sql/group-commit';
+import { SqlClient, textOf } from '../database/sql/sql-client';
 
 export interface Snapshot {
   sessionId: string;
@@ -13,46 +11,61 @@ export interface Snapshot {
   coveredMessages: number;
 }
 
+function snapshotStatements(sql: SqlClient) {
+  const snapshots = sql.table('compression_snapshots');
+  return {
+    find: sql.statement(
+      `SELECT session_id, last_message_id, summary, summary_tokens, covered_messages ` +
+        `FROM ${snapshots} WHERE session_id = ?`,
+    ),
+    // `created_at` keeps the time of the session's first compression.
+    save: sql.statement(
+      `INSERT INTO ${snapshots} (session_id, last_message_id, summary, summary_tokens, ` +
+        `covered_messages, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ` +
+        `ON CONFLICT (session_id) DO UPDATE SET last_message_id = excluded.last_message_id, ` +
+        `summary = excluded.summary, summary_tokens = excluded.summary_tokens, ` +
+        `covered_messages = excluded.covered_messages, updated_at = excluded.updated_at`,
+    ),
+  };
+}
+
 /** One snapshot per session, replaced as the summary grows; deleted with its session. */
 @Injectable()
 export class SnapshotStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly statements: ReturnType<typeof snapshotStatements>;
+
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly commit: GroupCommit,
+  ) {
+    this.statements = snapshotStatements(sql);
+  }
 
   async find(sessionId: string): Promise<Snapshot | null> {
-    const row = await this.dataSource.manager.findOneBy(CompressionSnapshotEntity, { sessionId });
-    return row ? toSnapshot(row) : null;
+    const [row] = await this.sql.all(this.statements.find, [sessionId]);
+    if (!row) return null;
+    return {
+      sessionId: textOf(row.session_id),
+      lastMessageId: Number(row.last_message_id),
+      summary: textOf(row.summary),
+      summaryTokens: Number(row.summary_tokens),
+      coveredMessages: Number(row.covered_messages),
+    };
   }
 
   async save(snapshot: Snapshot): Promise<Snapshot> {
     const now = Date.now() / 1000;
-    const { sessionId, ...fields } = snapshot;
-    // One run per session at a time, so update-then-insert cannot race; `createdAt` keeps the
-    // time of the session's first compression.
-    await serialWrite(this.dataSource, async () => {
-      const { manager } = this.dataSource;
-      const updated = await manager.update(
-        CompressionSnapshotEntity,
-        { sessionId },
-        { ...fields, updatedAt: now },
-      );
-      if (!updated.affected) {
-        await manager.insert(CompressionSnapshotEntity, {
-          ...snapshot,
-          createdAt: now,
-          updatedAt: now,
-        });
-      }
-    });
+    await this.commit.write((tx) =>
+      tx.run(this.statements.save, [
+        snapshot.sessionId,
+        snapshot.lastMessageId,
+        snapshot.summary,
+        snapshot.summaryTokens,
+        snapshot.coveredMessages,
+        now,
+        now,
+      ]),
+    );
     return snapshot;
   }
-}
-
-function toSnapshot(row: CompressionSnapshotEntity): Snapshot {
-  return {
-    sessionId: row.sessionId,
-    lastMessageId: row.lastMessageId,
-    summary: row.summary,
-    summaryTokens: row.summaryTokens,
-    coveredMessages: row.coveredMessages,
-  };
 }

@@ -50,6 +50,8 @@ export interface ChatRunSettings {
   systemPrompt: string;
   statusPollMs: number;
   recoveryTimeoutMs: number;
+  upstreamUnavailableMs: number;
+  maxRunDurationMs: number;
   eventLogWindow: number;
   sessionIdleMs: number;
 }
@@ -103,6 +105,8 @@ export class AppConfig {
       systemPrompt: env('SYSTEM_PROMPT') ?? '',
       statusPollMs: env('RUN_STATUS_POLL_MS'),
       recoveryTimeoutMs: env('RUN_RECOVERY_TIMEOUT_MS'),
+      upstreamUnavailableMs: env('UPSTREAM_UNAVAILABLE_MS'),
+      maxRunDurationMs: env('RUN_MAX_DURATION_MS'),
       eventLogWindow: env('EVENT_LOG_WINDOW'),
       sessionIdleMs: env('SESSION_IDLE_MS'),
     };

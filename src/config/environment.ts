@@ -148,6 +148,21 @@ export class EnvironmentVariables {
   @Min(1000)
   RUN_RECOVERY_TIMEOUT_MS: number = 60 * 60 * 1000;
 
+  /**
+   * A run whose upstream cannot be reached at all (connection refused or reset, timeouts, 5xx)
+   * for this long ends with `upstream_unavailable`.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  UPSTREAM_UNAVAILABLE_MS: number = 60 * 1000;
+
+  /** Any run still going after this long ends with `run_timeout` (its partial reply is kept). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  RUN_MAX_DURATION_MS: number = 60 * 60 * 1000;
+
   /** A session with no run, no client and no activity for this long is dropped from memory. */
   @Transform(toInt)
   @IsInt()

@@ -244,3 +244,13 @@ export function flattenStoredInput(stored: string): string {
   const blocks = parseStoredUserBlocks(stored);
   return blocks === null ? stored : flattenBlocks(blocks);
 }
+
+/** {@link previewText} of a stored user message's content (see {@link storedUserContent}). */
+export function storedPreviewText(stored: string): string {
+  const blocks = parseStoredUserBlocks(stored);
+  if (blocks === null) return stored;
+  return blocks
+    .filter((block) => block.type === 'text')
+    .map((block) => stringField(block, 'text') ?? '')
+    .join('\n');
+}

@@ -3,6 +3,7 @@ import { DataSourceOptions } from 'typeorm';
 import type { DatabaseSettings } from '../config/app-config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { StorableTextClient } from './postgres-text';
 
 /**
  * sqlite3 as TypeORM's driver, minus verbose mode: TypeORM always calls `verbose()`, which wraps
@@ -24,7 +25,14 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     logging: false,
   };
   if (settings.type === 'postgres') {
-    return { ...common, type: 'postgres', url: settings.url, schema: settings.schema };
+    return {
+      ...common,
+      type: 'postgres',
+      url: settings.url,
+      schema: settings.schema,
+      // Every pooled connection makes text storable (NUL) before it is sent.
+      extra: { Client: StorableTextClient },
+    };
   }
   return {
     ...common,

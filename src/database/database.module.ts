@@ -1,12 +1,19 @@
-import { Logger, Module, OnModuleInit } from '@nestjs/common';
+import { Global, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { GroupCommit } from './sql/group-commit';
+import { SqlClient } from './sql/sql-client';
 
-/** Opens the database and brings its schema up to date before anything else uses it. */
+/**
+ * Opens the database and brings its schema up to date before anything else uses it. Global:
+ * every feature's store reaches the database through `SqlClient` (plain SQL) and `GroupCommit`
+ * (batched writes), or through TypeORM for the REST side.
+ */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -29,6 +36,8 @@ import { dataSourceOptions } from './data-source-options';
       },
     }),
   ],
+  providers: [SqlClient, GroupCommit],
+  exports: [SqlClient, GroupCommit],
 })
 export class DatabaseModule implements OnModuleInit {
   constructor(

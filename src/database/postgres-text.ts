@@ -14,10 +14,11 @@ export function storableText(value: string): string {
 
 function storableValues(values: unknown): unknown {
   if (!Array.isArray(values)) return values;
+  const given: readonly unknown[] = values;
   let copy: unknown[] | undefined;
-  values.forEach((value, index) => {
+  given.forEach((value, index) => {
     if (typeof value === 'string' && value.includes('\u0000')) {
-      copy ??= [...values];
+      copy ??= [...given];
       copy[index] = storableText(value);
     }
   });
@@ -31,7 +32,6 @@ function storableValues(values: unknown): unknown {
  */
 export class StorableTextClient extends Client {}
 
-const query = Client.prototype.query as (...args: unknown[]) => unknown;
 StorableTextClient.prototype.query = function (this: Client, ...args: unknown[]): unknown {
   const [first, second] = args;
   if (typeof first === 'object' && first !== null && 'values' in first) {
@@ -40,5 +40,5 @@ StorableTextClient.prototype.query = function (this: Client, ...args: unknown[])
     if (values !== config.values) args[0] = { ...config, values };
   }
   if (Array.isArray(second)) args[1] = storableValues(second);
-  return query.apply(this, args);
+  return (Client.prototype.query as (...params: unknown[]) => unknown).apply(this, args);
 } as Client['query'];

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { SqlClient, SqlExecutor, SqlRow } from '../database/sql/sql-client';
+import {
+  SqlClient,
+  SqlExecutor,
+  SqlParam,
+  SqlRow,
+  textOf,
+  nullableTextOf,
+} from '../database/sql/sql-client';
 import { TokenCounter } from '../tokens/token-counter';
 import { makePreview, parseToolCalls } from './session.mapper';
 import type {
@@ -10,6 +17,7 @@ import type {
   MessageUpdate,
   NewMessage,
   TokenTotals,
+  TranscriptTokens,
 } from './session.types';
 
 /** What the run path needs to know of a session, read once while it is in use. */
@@ -76,9 +84,9 @@ export class TranscriptStore {
     const [row] = await this.sql.all(this.statements.facts, [sessionId]);
     if (!row) return null;
     return {
-      id: String(row.id),
-      profile: String(row.profile),
-      workspace: row.workspace === null ? null : String(row.workspace),
+      id: textOf(row.id),
+      profile: textOf(row.profile),
+      workspace: nullableTextOf(row.workspace),
       createdAt: Number(row.created_at),
       messageCount: Number(row.message_count),
       context: {
@@ -167,20 +175,21 @@ export class TranscriptStore {
 
   /** Counters, `last_active`, preview, context estimate and usage totals in one UPDATE. */
   async touchSession(tx: SqlExecutor, sessionId: string, change: SessionChange): Promise<void> {
-    const usage = change.usage;
-    await tx.run(this.statements.touchSession, [
-      change.addedMessages ?? 0,
-      change.at,
-      change.previewFrom ? makePreview(change.previewFrom) || null : null,
-      change.context?.inputTokens ?? null,
-      change.context?.outputTokens ?? null,
-      usage?.inputTokens ?? 0,
-      usage?.outputTokens ?? 0,
-      usage?.cacheReadTokens ?? 0,
-      usage?.cacheWriteTokens ?? 0,
-      usage?.reasoningTokens ?? 0,
-      sessionId,
-    ]);
+    await tx.run(this.statements.touchSession, [...changeParams(change), sessionId]);
+  }
+
+  /**
+   * The same, only if the session is still the one created at `createdAt`; false when it was
+   * deleted (or deleted and created again) since the caller read it.
+   */
+  async touchSame(
+    tx: SqlExecutor,
+    sessionId: string,
+    createdAt: number,
+    change: SessionChange,
+  ): Promise<boolean> {
+    const params = [...changeParams(change), sessionId, createdAt];
+    return (await tx.run(this.statements.touchSame, params)) > 0;
   }
 
   /** The messages with `afterId < id <= throughId`, with what a run's history needs. */
@@ -193,12 +202,24 @@ export class TranscriptStore {
     return rows.map((row) => ({
       id: Number(row.id),
       role: row.role as MessageRole,
-      content: String(row.content),
-      toolCalls: parseToolCalls(nullableText(row.tool_calls)),
-      toolCallId: nullableText(row.tool_call_id),
-      toolName: nullableText(row.tool_name),
+      content: textOf(row.content),
+      toolCalls: parseToolCalls(nullableTextOf(row.tool_calls)),
+      toolCallId: nullableTextOf(row.tool_call_id),
+      toolName: nullableTextOf(row.tool_name),
       tokenCount: Number(row.token_count),
     }));
+  }
+
+  /** Sums of the stored token counts after `afterId`: no text is read or tokenised. */
+  async tokensAfter(sessionId: string, afterId: number): Promise<TranscriptTokens> {
+    const rows = await this.sql.all(this.statements.tokensAfter, [sessionId, afterId]);
+    const totals: TranscriptTokens = { userTokens: 0, otherTokens: 0, messages: 0 };
+    for (const row of rows) {
+      if (row.role === 'user') totals.userTokens += Number(row.tokens);
+      else totals.otherTokens += Number(row.tokens);
+      totals.messages += Number(row.messages);
+    }
+    return totals;
   }
 
   /** Every stored message of one run, in order (a run recovered after a restart). */
@@ -206,6 +227,19 @@ export class TranscriptStore {
     const rows = await this.sql.all(this.statements.ofRun, [sessionId, runId]);
     return rows.map(messageOf);
   }
+}
+
+/** The one UPDATE of a session row that writes of the run path make (see `SessionChange`). */
+function touchSessionSql(sessions: string): string {
+  return (
+    `UPDATE ${sessions} SET message_count = message_count + ?, last_active = ?, ` +
+    `preview = COALESCE(preview, ?), ` +
+    `context_input_tokens = COALESCE(?, context_input_tokens), ` +
+    `context_output_tokens = COALESCE(?, context_output_tokens), ` +
+    `input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, ` +
+    `cache_read_tokens = cache_read_tokens + ?, cache_write_tokens = cache_write_tokens + ?, ` +
+    `reasoning_tokens = reasoning_tokens + ?`
+  );
 }
 
 /** The store's statements, prepared once. */
@@ -231,18 +265,15 @@ function transcriptStatements(sql: SqlClient) {
         `tool_name = ?, finish_reason = ?, token_count = COALESCE(?, token_count) ` +
         `WHERE id = ? AND session_id = ?`,
     ),
-    touchSession: sql.statement(
-      `UPDATE ${sessions} SET message_count = message_count + ?, last_active = ?, ` +
-        `preview = COALESCE(preview, ?), ` +
-        `context_input_tokens = COALESCE(?, context_input_tokens), ` +
-        `context_output_tokens = COALESCE(?, context_output_tokens), ` +
-        `input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, ` +
-        `cache_read_tokens = cache_read_tokens + ?, cache_write_tokens = cache_write_tokens + ?, ` +
-        `reasoning_tokens = reasoning_tokens + ? WHERE id = ?`,
-    ),
+    touchSession: sql.statement(`${touchSessionSql(sessions)} WHERE id = ?`),
+    touchSame: sql.statement(`${touchSessionSql(sessions)} WHERE id = ? AND created_at = ?`),
     history: sql.statement(
       `SELECT id, role, content, tool_calls, tool_call_id, tool_name, token_count ` +
         `FROM ${messages} WHERE session_id = ? AND id > ? AND id <= ? ORDER BY id`,
+    ),
+    tokensAfter: sql.statement(
+      `SELECT role, COALESCE(SUM(token_count), 0) AS tokens, COUNT(*) AS messages ` +
+        `FROM ${messages} WHERE session_id = ? AND id > ? GROUP BY role`,
     ),
     ofRun: sql.statement(
       `SELECT ${MESSAGE_COLUMNS} FROM ${messages} WHERE session_id = ? AND run_id = ? ORDER BY id`,
@@ -250,26 +281,38 @@ function transcriptStatements(sql: SqlClient) {
   };
 }
 
-function toolCallsColumn(calls: NewMessage['toolCalls']): string | null {
-  return calls?.length ? JSON.stringify(calls) : null;
+function changeParams(change: SessionChange): SqlParam[] {
+  const usage = change.usage;
+  return [
+    change.addedMessages ?? 0,
+    change.at,
+    change.previewFrom ? makePreview(change.previewFrom) || null : null,
+    change.context?.inputTokens ?? null,
+    change.context?.outputTokens ?? null,
+    usage?.inputTokens ?? 0,
+    usage?.outputTokens ?? 0,
+    usage?.cacheReadTokens ?? 0,
+    usage?.cacheWriteTokens ?? 0,
+    usage?.reasoningTokens ?? 0,
+  ];
 }
 
-function nullableText(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
+function toolCallsColumn(calls: NewMessage['toolCalls']): string | null {
+  return calls?.length ? JSON.stringify(calls) : null;
 }
 
 function messageOf(row: SqlRow): Message {
   return {
     id: Number(row.id),
-    sessionId: String(row.session_id),
+    sessionId: textOf(row.session_id),
     role: row.role as MessageRole,
-    content: String(row.content),
-    reasoning: nullableText(row.reasoning),
-    toolCalls: parseToolCalls(nullableText(row.tool_calls)),
-    toolCallId: nullableText(row.tool_call_id),
-    toolName: nullableText(row.tool_name),
-    finishReason: nullableText(row.finish_reason),
-    runId: nullableText(row.run_id),
+    content: textOf(row.content),
+    reasoning: nullableTextOf(row.reasoning),
+    toolCalls: parseToolCalls(nullableTextOf(row.tool_calls)),
+    toolCallId: nullableTextOf(row.tool_call_id),
+    toolName: nullableTextOf(row.tool_name),
+    finishReason: nullableTextOf(row.finish_reason),
+    runId: nullableTextOf(row.run_id),
     tokenCount: Number(row.token_count),
     timestamp: Number(row.timestamp),
   };

@@ -1,8 +1,10 @@
-import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
+import { testDatabase, type TestDatabase } from '../database/testing/test-database';
 import { DataSource } from 'typeorm';
 import { TokenCounter } from '../tokens/token-counter';
+import { appendMessages } from './testing/append-messages';
+import { TranscriptStore } from './transcript.store';
 import { AppError } from '../common/errors/app-error';
-import type { Message, NewMessage, Session, ToolCall } from './session.types';
+import type { Message, NewMessage, Session } from './session.types';
 import { TypeOrmSessionRepository } from './typeorm-session.repository';
 
 /** The rejection of `promise`, which must reject with an AppError. */
@@ -31,13 +33,24 @@ async function collect(pages: AsyncIterable<Message[]>): Promise<Message[][]> {
 
 describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
   const tokens = new TokenCounter();
+  let db: TestDatabase;
   let dataSource: DataSource;
   let repo: TypeOrmSessionRepository;
+  let transcripts: TranscriptStore;
 
   beforeAll(async () => {
-    dataSource = await migratedMemoryDb();
-    repo = new TypeOrmSessionRepository(dataSource, tokens);
+    db = await testDatabase();
+    dataSource = db.dataSource;
+    repo = new TypeOrmSessionRepository(dataSource);
+    transcripts = new TranscriptStore(db.sql, tokens);
   });
+
+  /** Stores messages as runs do; resolves to them as the repository reads them back. */
+  const append = async (sessionId: string, messages: NewMessage[]): Promise<Message[]> => {
+    const ids = await appendMessages(transcripts, db.commit, sessionId, messages);
+    const page = await repo.listMessages(sessionId, { limit: 10_000 });
+    return ids.map((id) => page.messages.find((message) => message.id === id)!);
+  };
 
   beforeEach(async () => {
     await dataSource.query('DELETE FROM messages');
@@ -48,7 +61,7 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
 
   afterAll(async () => {
     tokens.onModuleDestroy();
-    await dataSource?.destroy();
+    await db?.destroy();
   });
 
   const countRows = async (sql: string, ...params: unknown[]): Promise<number> => {
@@ -96,101 +109,6 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
       const error = await appErrorOf(repo.create({ id: 'dup', title: 'second' }));
       expect(error).toMatchObject({ code: 'session_exists', status: 409 });
       expect((await repo.findById('dup'))?.title).toBe('first');
-    });
-  });
-
-  describe('appendMessages', () => {
-    it('stores messages in order with their fields and token counts', async () => {
-      await repo.create({ id: 's1' });
-      const toolCalls: ToolCall[] = [
-        { id: 'call_1', type: 'function', function: { name: 'search', arguments: '{"q":"x"}' } },
-      ];
-      const stored = await repo.appendMessages('s1', [
-        user('hello world'),
-        assistant('', { toolCalls, reasoning: 'think', runId: 'run_1' }),
-        { role: 'tool', content: 'found it', toolCallId: 'call_1', toolName: 'search' },
-        assistant('done', { finishReason: 'stop', timestamp: 42.5 }),
-      ]);
-
-      expect(stored.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
-      const ids = stored.map((m) => m.id);
-      expect(ids).toEqual([...ids].sort((a, b) => a - b));
-      expect(stored[1]).toMatchObject({ toolCalls, reasoning: 'think', runId: 'run_1' });
-      expect(stored[2]).toMatchObject({ toolCallId: 'call_1', toolName: 'search' });
-      expect(stored[3]).toMatchObject({ finishReason: 'stop', timestamp: 42.5 });
-
-      const page = await repo.listMessages('s1', { limit: 10 });
-      expect(page.messages).toEqual(stored);
-
-      expect(stored[0].tokenCount).toBeGreaterThanOrEqual(2);
-      // What later histories send: the tool call JSON, not the reasoning (never sent back).
-      expect(stored[1].tokenCount).toBe(tokens.countInline(JSON.stringify(toolCalls)));
-      for (const message of stored) expect(message.tokenCount).toBeGreaterThan(0);
-    });
-
-    it('updates message_count and last_active', async () => {
-      clockAt(1000);
-      await repo.create({ id: 's1' });
-      clockAt(2000);
-      await repo.appendMessages('s1', [user('a'), assistant('b')]);
-      clockAt(3000);
-      await repo.appendMessages('s1', [user('c')]);
-
-      expect(await repo.findById('s1')).toMatchObject({
-        messageCount: 3,
-        createdAt: 1000,
-        lastActive: 3000,
-      });
-    });
-
-    it('sets the preview from the first user message, once', async () => {
-      await repo.create({ id: 's1' });
-      await repo.appendMessages('s1', [assistant('Welcome!')]);
-      expect((await repo.findById('s1'))?.preview).toBeNull();
-
-      await repo.appendMessages('s1', [
-        assistant('still no user'),
-        user('  How do I\nrotate logs?  '),
-        user('second question'),
-      ]);
-      expect((await repo.findById('s1'))?.preview).toBe('How do I rotate logs?');
-
-      await repo.appendMessages('s1', [user('a later question')]);
-      expect((await repo.findById('s1'))?.preview).toBe('How do I rotate logs?');
-    });
-
-    it('keeps the preview within 100 characters', async () => {
-      await repo.create({ id: 's1' });
-      await repo.appendMessages('s1', [user('x'.repeat(300))]);
-      expect((await repo.findById('s1'))?.preview).toBe('x'.repeat(100));
-    });
-
-    it('returns nothing and changes nothing for an empty batch', async () => {
-      clockAt(1000);
-      await repo.create({ id: 's1' });
-      clockAt(2000);
-      expect(await repo.appendMessages('s1', [])).toEqual([]);
-      expect(await repo.findById('s1')).toMatchObject({ messageCount: 0, lastActive: 1000 });
-    });
-
-    it('refuses an unknown session with unknown_session and writes nothing', async () => {
-      const error = await appErrorOf(repo.appendMessages('nope', [user('hi')]));
-      expect(error).toMatchObject({ code: 'unknown_session', status: 404 });
-      expect(await countRows('SELECT COUNT(*) AS n FROM messages')).toBe(0);
-    });
-
-    it('is atomic: a failing row undoes the rows and counters before it', async () => {
-      await repo.create({ id: 's1' });
-      await repo.appendMessages('s1', [user('kept')]);
-      // content is NOT NULL: the second row of the batch fails inside the transaction.
-      const broken = { role: 'assistant', content: null } as unknown as NewMessage;
-
-      await expect(repo.appendMessages('s1', [user('rolled back'), broken])).rejects.toThrow(
-        /NOT NULL/,
-      );
-
-      expect(await countRows('SELECT COUNT(*) AS n FROM messages')).toBe(1);
-      expect(await repo.findById('s1')).toMatchObject({ messageCount: 1, preview: 'kept' });
     });
   });
 
@@ -272,7 +190,7 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
     async function sessionWith(count: number): Promise<Message[]> {
       await repo.create({ id: 's1' });
       if (count === 0) return [];
-      return repo.appendMessages(
+      return append(
         's1',
         Array.from({ length: count }, (_, i) => user(`m${i}`)),
       );
@@ -317,7 +235,7 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
     it('does not show messages of other sessions', async () => {
       const own = await sessionWith(2);
       await repo.create({ id: 's2' });
-      await repo.appendMessages('s2', [user('other')]);
+      await append('s2', [user('other')]);
       expect((await repo.listMessages('s1', { limit: 10 })).messages).toEqual(own);
     });
 
@@ -331,9 +249,9 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
     it('yields the whole transcript in order, a page at a time', async () => {
       await repo.create({ id: 's1' });
       await repo.create({ id: 's2' });
-      const first = await repo.appendMessages('s1', [user('1'), assistant('2'), user('3')]);
-      await repo.appendMessages('s2', [user('other')]);
-      const second = await repo.appendMessages('s1', [assistant('4'), user('5')]);
+      const first = await append('s1', [user('1'), assistant('2'), user('3')]);
+      await append('s2', [user('other')]);
+      const second = await append('s1', [assistant('4'), user('5')]);
 
       const pages = await collect(repo.streamMessages('s1', 2));
       expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
@@ -342,7 +260,7 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
 
     it('ends cleanly when the last page is exactly full', async () => {
       await repo.create({ id: 's1' });
-      const all = await repo.appendMessages('s1', [user('1'), user('2'), user('3'), user('4')]);
+      const all = await append('s1', [user('1'), user('2'), user('3'), user('4')]);
       const pages = await collect(repo.streamMessages('s1', 2));
       expect(pages.flat()).toEqual(all);
       expect(pages.every((page) => page.length > 0)).toBe(true);
@@ -383,8 +301,8 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
     it('removes the session and, by cascade, its messages only', async () => {
       await repo.create({ id: 's1' });
       await repo.create({ id: 's2' });
-      await repo.appendMessages('s1', [user('a'), assistant('b')]);
-      await repo.appendMessages('s2', [user('c')]);
+      await append('s1', [user('a'), assistant('b')]);
+      await append('s2', [user('c')]);
 
       await repo.delete('s1');
 
@@ -408,9 +326,9 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
       await repo.create({ id: 'pct', title: 'Disk at 95% full' });
       await repo.create({ id: 'nine', title: 'Disk at 95 full' });
       await repo.create({ id: 'msg' });
-      await repo.appendMessages('msg', [assistant('use a\\b_c paths')]);
+      await append('msg', [assistant('use a\\b_c paths')]);
       await repo.create({ id: 'abc' });
-      await repo.appendMessages('abc', [assistant('use aXbYc paths')]);
+      await append('abc', [assistant('use aXbYc paths')]);
 
       expect((await repo.search('95%', 10)).map((hit) => hit.session.id)).toEqual(['pct']);
       const hits = await repo.search('A\\B_C', 10);

@@ -1,9 +1,10 @@
 import { DataSource } from 'typeorm';
 import { SnapshotStore } from '../compression/snapshot.store';
 import { TokenCounter } from '../tokens/token-counter';
-import { migratedMemoryDb } from '../database/testing/migrated-memory-db';
+import { testDatabase, type TestDatabase } from '../database/testing/test-database';
 import type { HermesUsage } from '../hermes/hermes-events';
 import type { TokenTotals } from '../sessions/session.types';
+import { TranscriptStore } from '../sessions/transcript.store';
 import { TypeOrmSessionRepository } from '../sessions/typeorm-session.repository';
 import { UsageStore } from './usage.store';
 import type { RunUsageInput, UsageFigures } from './usage.types';
@@ -29,6 +30,7 @@ const figures = (runs: number, totals: Partial<TokenTotals> = {}): UsageFigures 
 
 describe('UsageStore (SQLite in memory, migrated)', () => {
   const tokens = new TokenCounter();
+  let db: TestDatabase;
   let dataSource: DataSource;
   let sessions: TypeOrmSessionRepository;
   let store: UsageStore;
@@ -63,9 +65,10 @@ describe('UsageStore (SQLite in memory, migrated)', () => {
   };
 
   beforeAll(async () => {
-    dataSource = await migratedMemoryDb();
-    sessions = new TypeOrmSessionRepository(dataSource, tokens);
-    store = new UsageStore(dataSource);
+    db = await testDatabase();
+    dataSource = db.dataSource;
+    sessions = new TypeOrmSessionRepository(dataSource);
+    store = new UsageStore(dataSource, db.sql, db.commit, new TranscriptStore(db.sql, tokens));
   });
 
   beforeEach(async () => {
@@ -76,7 +79,7 @@ describe('UsageStore (SQLite in memory, migrated)', () => {
 
   afterAll(async () => {
     tokens.onModuleDestroy();
-    await dataSource?.destroy();
+    await db?.destroy();
   });
 
   describe('record', () => {
@@ -424,7 +427,7 @@ describe('UsageStore (SQLite in memory, migrated)', () => {
 
   describe('deleting a session', () => {
     it('removes its usage rows and its snapshot, and nothing of other sessions', async () => {
-      const snapshots = new SnapshotStore(dataSource);
+      const snapshots = new SnapshotStore(db.sql, db.commit);
       for (const id of ['s1', 's2']) {
         await store.record(usageOf(id, { input_tokens: 5 }), NOW);
         await store.record(usageOf(id, { input_tokens: 5 }), NOW);

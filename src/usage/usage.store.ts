@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
-import { serialTransaction } from '../database/serial-transactions';
-import { SessionEntity } from '../sessions/session.entity';
+import { GroupCommit } from '../database/sql/group-commit';
+import { SqlClient, type SqlExecutor, type SqlStatement } from '../database/sql/sql-client';
 import type { TokenTotals } from '../sessions/session.types';
+import { TranscriptStore } from '../sessions/transcript.store';
 import { RunUsageEntity } from './run-usage.entity';
 import { RunUsage, RunUsageInput, tokenTotalsOf, UsageFigures, UsageStats } from './usage.types';
 
@@ -23,39 +24,56 @@ export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0
 type FigureRow = Record<string, string | number | null>;
 
 /**
- * Per-run usage rows and the session totals they add up to. A row and its share of the
- * totals are written in one transaction, so the totals never disagree with the rows.
+ * Per-run usage rows and the session totals they add up to. A row and its share of the totals
+ * are written in one transaction, so the totals never disagree with the rows; a chat run's row
+ * goes into the same transaction as its reply (`insertIn`).
  */
 @Injectable()
 export class UsageStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly insert: SqlStatement;
 
-  async record(input: RunUsageInput, now = Date.now()): Promise<void> {
-    const totals = tokenTotalsOf(input.usage);
-    const increments: Partial<Record<keyof SessionEntity, () => string>> = {};
-    for (const [field, column] of TOKEN_FIELDS) {
-      const amount = totals[field];
-      if (amount > 0) increments[field] = () => `${column} + ${amount}`;
-    }
-    await serialTransaction(this.dataSource, async (manager) => {
-      await manager.insert(RunUsageEntity, {
-        sessionId: input.sessionId,
-        runId: input.runId,
-        kind: input.kind,
-        profile: input.profile,
-        model: input.model,
-        ...totals,
-        day: utcDay(now),
-        createdAt: now / 1000,
-      });
-      if (Object.keys(increments).length === 0) return;
-      await manager
-        .createQueryBuilder()
-        .update(SessionEntity)
-        .set(increments)
-        .where('id = :id', { id: input.sessionId })
-        .execute();
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: SqlClient,
+    private readonly commit: GroupCommit,
+    private readonly sessions: TranscriptStore,
+  ) {
+    this.insert = sql.statement(
+      `INSERT INTO ${sql.table('run_usage')} (session_id, run_id, kind, profile, model, ` +
+        `input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, ` +
+        `day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  /** Records a run's usage on its own (a summariser run): the row and the session totals. */
+  record(input: RunUsageInput, now = Date.now()): Promise<void> {
+    return this.commit.write(async (tx) => {
+      const usage = await this.insertIn(tx, input, now);
+      await this.sessions.touchSession(tx, input.sessionId, { usage, at: now / 1000 });
     });
+  }
+
+  /**
+   * Inserts the usage row inside the caller's transaction and returns its totals, which the
+   * caller adds to the session row in that same transaction.
+   */
+  async insertIn(tx: SqlExecutor, input: RunUsageInput, now = Date.now()): Promise<TokenTotals> {
+    const totals = tokenTotalsOf(input.usage);
+    await tx.run(this.insert, [
+      input.sessionId,
+      input.runId,
+      input.kind,
+      input.profile,
+      input.model,
+      totals.inputTokens,
+      totals.outputTokens,
+      totals.cacheReadTokens,
+      totals.cacheWriteTokens,
+      totals.reasoningTokens,
+      utcDay(now),
+      now / 1000,
+    ]);
+    return totals;
   }
 
   /** The session's newest runs first. */

@@ -1,6 +1,9 @@
 import request from 'supertest';
-import { SessionRepository } from '../../src/sessions/session.repository';
+import { GroupCommit } from '../../src/database/sql/group-commit';
+import { SqlClient } from '../../src/database/sql/sql-client';
 import type { NewMessage } from '../../src/sessions/session.types';
+import { appendMessages } from '../../src/sessions/testing/append-messages';
+import { TranscriptStore } from '../../src/sessions/transcript.store';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
 describe('Sessions REST API (e2e)', () => {
@@ -18,7 +21,7 @@ describe('Sessions REST API (e2e)', () => {
 
   /** Seeds a transcript through the store itself (the socket layer is what writes it live). */
   const seed = (sessionId: string, messages: NewMessage[]) =>
-    t.app.get(SessionRepository).appendMessages(sessionId, messages);
+    appendMessages(t.app.get(TranscriptStore), t.app.get(GroupCommit), sessionId, messages);
 
   const create = async (body: Record<string, unknown>) => {
     const res = await api().post('/api/sessions').set(t.auth).send(body).expect(201);
@@ -389,6 +392,7 @@ describe('Sessions REST API (e2e)', () => {
     it('deletes a session with its messages', async () => {
       await create({ id: 'doomed' });
       const [stored] = await seed('doomed', [{ role: 'user', content: 'unique-doomed-text' }]);
+      expect(stored).toBeGreaterThan(0);
       await api().delete('/api/sessions/doomed').set(t.auth).expect(204);
       await api().get('/api/sessions/doomed').set(t.auth).expect(404);
       await api().delete('/api/sessions/doomed').set(t.auth).expect(404);
@@ -399,12 +403,12 @@ describe('Sessions REST API (e2e)', () => {
         .expect(200);
       expect(search.body.hits).toEqual([]);
       // The cascade removed the message row itself, not only the session.
-      const rows = await t.app
-        .get(SessionRepository)
-        .appendMessages('doomed', [{ role: 'user', content: 'x' }])
-        .catch((error: { code?: string }) => error.code);
-      expect(rows).toBe('unknown_session');
-      expect(stored.id).toBeGreaterThan(0);
+      const sql = t.app.get(SqlClient);
+      const rows = await sql.all(
+        sql.statement(`SELECT id FROM ${sql.table('messages')} WHERE id = ?`),
+        [stored],
+      );
+      expect(rows).toEqual([]);
     });
   });
 });

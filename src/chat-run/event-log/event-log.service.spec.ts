@@ -7,6 +7,10 @@ import { EVENT_LOG_ENTITIES } from './event-log.entities';
 import type { EventLogOptions } from './event-log.options';
 import { EventLog, LoggedEvent } from './event-log.service';
 import { EventLogStore } from './event-log.store';
+import { GroupCommit } from '../../database/sql/group-commit';
+import { SqlClient } from '../../database/sql/sql-client';
+import { TranscriptStore } from '../../sessions/transcript.store';
+import { TokenCounter } from '../../tokens/token-counter';
 
 /** setTimeout's maximum: a log whose timer must never fire within the test run. */
 const NEVER = 2 ** 31 - 1;
@@ -42,17 +46,21 @@ const range = (from: number, to: number): number[] =>
 
 describe('EventLog (SQLite in memory, migrated)', () => {
   let dataSource: DataSource;
+  let sql: SqlClient;
+  let commit: GroupCommit;
+  let transcripts: TranscriptStore;
+  const tokens = new TokenCounter();
   const opened: EventLog[] = [];
 
   /** A log closed after the test; crash tests drop theirs instead. */
   const makeLog = (options: Partial<EventLogOptions> = {}): EventLog => {
-    const log = new EventLog(dataSource, { flushIntervalMs: NEVER, ...options });
+    const log = new EventLog(sql, commit, transcripts, { flushIntervalMs: NEVER, ...options });
     opened.push(log);
     return log;
   };
   /** A log nobody closes: the process "dies" with it. */
   const crashingLog = (options: Partial<EventLogOptions> = {}): EventLog =>
-    new EventLog(dataSource, { flushIntervalMs: NEVER, ...options });
+    new EventLog(sql, commit, transcripts, { flushIntervalMs: NEVER, ...options });
 
   const appendMany = (log: EventLog, sessionId: string, count: number): LoggedEvent[] =>
     Array.from({ length: count }, (_, i) =>
@@ -79,6 +87,9 @@ describe('EventLog (SQLite in memory, migrated)', () => {
 
   beforeAll(async () => {
     dataSource = await eventLogDataSource();
+    sql = new SqlClient(dataSource);
+    commit = new GroupCommit(sql);
+    transcripts = new TranscriptStore(sql, tokens);
   });
 
   beforeEach(async () => {
@@ -99,6 +110,9 @@ describe('EventLog (SQLite in memory, migrated)', () => {
   });
 
   afterAll(async () => {
+    tokens.onModuleDestroy();
+    await commit?.settled();
+    await sql?.onApplicationShutdown();
     await dataSource?.destroy();
   });
 
@@ -438,7 +452,7 @@ describe('EventLog (SQLite in memory, migrated)', () => {
       const write = jest
         .spyOn(EventLogStore.prototype, 'write')
         .mockRejectedValue(new Error('database down'));
-      jest.spyOn(EventLogStore.prototype, 'sessionExists').mockRejectedValue(new Error('down'));
+      jest.spyOn(TranscriptStore.prototype, 'facts').mockRejectedValue(new Error('down'));
 
       for (let i = 0; i < 5; i++) {
         appendMany(log, 's1', 6);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { GroupCommit } from '../../database/sql/group-commit';
+import { SqlClient, type SqlExecutor } from '../../database/sql/sql-client';
+import { TranscriptStore } from '../../sessions/transcript.store';
 import { EVENT_LOG_OPTIONS, EventLogOptions, resolveEventLogOptions } from './event-log.options';
 import { EventLogReplayer } from './event-log.replayer';
 import { EventLogStore } from './event-log.store';
@@ -35,16 +36,19 @@ export class EventLog implements OnApplicationShutdown {
   private readonly lifecycle = new LifecycleQueue();
 
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    sql: SqlClient,
+    commit: GroupCommit,
+    sessions: TranscriptStore,
     @Optional() @Inject(EVENT_LOG_OPTIONS) options?: Partial<EventLogOptions>,
   ) {
     this.options = resolveEventLogOptions(options);
-    this.store = new EventLogStore(dataSource);
+    this.store = new EventLogStore(sql, commit);
     this.writer = new EventLogWriter(
       this.store,
       this.options,
       this.logger,
       (log) => this.logs.get(log.sessionId) === log,
+      async (sessionId) => (await sessions.facts(sessionId)) !== null,
     );
     this.replayer = new EventLogReplayer(this.store, this.logger);
   }
@@ -59,6 +63,24 @@ export class EventLog implements OnApplicationShutdown {
     if (last?.op === 'open') return last.promise;
     if (!last && this.logs.has(sessionId)) return Promise.resolve();
     return this.lifecycle.enqueue(sessionId, 'open', () => this.openNow(sessionId));
+  }
+
+  /**
+   * Opens the log of a session that the caller's transaction creates: there is nothing stored
+   * to read. `write` belongs in that transaction (it makes the seq reservation durable with the
+   * session); `attach` is called once it has committed, and only then are seqs handed out.
+   */
+  openCreated(sessionId: string): {
+    write: (tx: SqlExecutor) => Promise<void>;
+    attach: () => void;
+  } {
+    const log = sessionLogFromHead(sessionId, null, this.options.block);
+    return {
+      write: (tx) => this.store.writeIn(tx, [], [openingHead(log)]),
+      attach: () => {
+        if (!this.logs.has(sessionId)) this.attach(log);
+      },
+    };
   }
 
   isOpen(sessionId: string): boolean {
@@ -165,6 +187,17 @@ export class EventLog implements OnApplicationShutdown {
     return this.lifecycle.enqueue(sessionId, 'close', () => this.closeNow(sessionId));
   }
 
+  /**
+   * Forgets a session's log without writing it: its session row was deleted (and its stored
+   * log with it), and whatever comes next starts from the store again.
+   */
+  discard(sessionId: string): void {
+    const log = this.logs.get(sessionId);
+    if (!log) return;
+    log.gone = true;
+    this.detach(log);
+  }
+
   /** Closes every open log in one write (shutdown). Never rejects; failures are logged. */
   async closeAll(): Promise<void> {
     this.writer.stopTimer();
@@ -203,7 +236,7 @@ export class EventLog implements OnApplicationShutdown {
     const head = await this.store.readHead(sessionId);
     const log = sessionLogFromHead(sessionId, head, this.options.block);
     // Durable before the first seq is handed out.
-    await this.store.writeHeads([openingHead(log)]);
+    await this.store.write([], [openingHead(log)]);
     this.attach(log);
   }
 

@@ -36,6 +36,8 @@ export class EventLogWriter {
     private readonly logger: Logger,
     /** Whether the log is (still) its session's open one; only those are written on the timer. */
     private readonly isAttached: (log: SessionLog) => boolean,
+    /** Whether the session row still exists (a failed write may mean it was deleted). */
+    private readonly sessionExists: (sessionId: string) => Promise<boolean>,
   ) {}
 
   /** The log has something to write: it goes into the next timed write. */
@@ -149,7 +151,7 @@ export class EventLogWriter {
       }
       if (reachable) {
         try {
-          if (!(await this.store.sessionExists(job.log.sessionId))) {
+          if (!(await this.sessionExists(job.log.sessionId))) {
             this.discard(job);
             continue;
           }

@@ -1,22 +1,23 @@
-import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError } from '../../common/errors/app-error';
-import { TokenCounter } from '../../tokens/token-counter';
-import type { SessionRepository } from '../../sessions/session.repository';
+import { configFor } from '../../config/testing/config-for';
+import type { GroupCommit } from '../../database/sql/group-commit';
+import { testDatabase, type TestDatabase } from '../../database/testing/test-database';
+import { TranscriptStore } from '../../sessions/transcript.store';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
+import { TokenCounter } from '../../tokens/token-counter';
+import { UsageStore } from '../../usage/usage.store';
 import { EventLog, LoggedEvent } from '../event-log/event-log.service';
 import { SessionRuntime } from '../runtime/session-runtime';
 import { SessionRuntimes } from '../runtime/session-runtimes';
 import { ChatNamespace, SessionEmitter } from '../session-emitter';
-import { ActiveRun } from './active-run';
-import type { RunExecutor } from './run-executor';
+import { RunLedger } from './run-ledger';
 import type { RunOutcome } from './run-outcome';
+import type { RunPipeline } from './run-pipeline';
+import type { RunPipelines } from './run-pipelines';
 import { RunQueueService, RunRequest } from './run-queue.service';
-import type { RunEntity } from './run.entity';
-import { RunStore } from './run.store';
-import { TranscriptWriter } from './transcript-writer';
-import { configFor } from '../../config/testing/config-for';
+import { RunStore, type RunRecord } from './run.store';
 
 /** setTimeout's maximum: the event log's flush timer never fires during a test. */
 const NEVER = 2 ** 31 - 1;
@@ -57,82 +58,81 @@ function deferred<T>(): Deferred<T> {
 
 type Ending = 'complete' | 'crash';
 
-const noop = (): void => undefined;
-
 interface Execution {
-  run: RunEntity;
+  run: RunRecord;
   runtime: SessionRuntime;
   done: Promise<RunOutcome>;
-  /** Settles once the user message is stored and the run is marked running. */
+  /** Settles once the upstream would have accepted the run (it is marked running). */
   running: Promise<void>;
   /** Ends the run normally (idempotent with `crash`: the first call wins). */
   finish(): void;
-  /** Ends the run, then rejects (the only way the real executor can: a throw after cleanup). */
+  /** Ends the run, then rejects (a pipeline that broke after its cleanup). */
   crash(): void;
 }
 
 /**
- * Stands in for RunExecutor.execute with the same contract: the runtime is busy from the first
- * synchronous step (`runtime.activeRun`), the user message is stored when the run starts, and
- * the run record is ended and the runtime freed before the promise settles. The test decides
- * when and how each run ends.
+ * Stands in for the pipelines the queue launches, with the same contract as a real one: the run
+ * is marked running once started, and at its end its record is ended and the session released
+ * (`runtime.activeRun` cleared) before `run()` settles. The test decides when and how each run
+ * ends.
  */
-class ControlledExecutor {
+class ControlledPipelines {
   readonly executions = new Recorder<Execution>();
-  /** The next `execute` rejects at once, never marking the runtime busy. */
+  /** The next run's `run()` rejects at once. */
   rejectNextAtOnce = false;
 
   constructor(
     private readonly runs: RunStore,
-    private readonly sessions: SessionRepository,
+    private readonly ledger: RunLedger,
+    private readonly commit: GroupCommit,
   ) {}
 
-  execute(runtime: SessionRuntime, run: RunEntity): Promise<RunOutcome> {
-    if (this.rejectNextAtOnce) {
-      this.rejectNextAtOnce = false;
-      const done = Promise.reject(new Error('executor refused'));
-      const never = new Promise<void>(() => undefined);
-      this.executions.push({ run, runtime, done, running: never, finish: noop, crash: noop });
-      return done;
-    }
-    const writer = new TranscriptWriter(this.sessions, run.sessionId, run.id);
-    runtime.activeRun = new ActiveRun(run, writer, () => undefined);
+  forSession(runtime: SessionRuntime, run: RunRecord): RunPipeline {
     const ending = deferred<Ending>();
     const running = deferred<void>();
-    const done = (async (): Promise<RunOutcome> => {
-      const [userMessage] = await this.sessions.appendMessages(run.sessionId, [
-        { role: 'user', content: run.input, runId: run.id },
-      ]);
-      await this.runs.update(run.id, { userMessageId: userMessage.id, status: 'running' });
+    const rejectAtOnce = this.rejectNextAtOnce;
+    this.rejectNextAtOnce = false;
+    const execute = async (): Promise<RunOutcome> => {
+      if (rejectAtOnce) {
+        runtime.activeRun = undefined;
+        throw new Error('pipeline refused');
+      }
+      await this.ledger.started(run, `up_${run.id}`, false, null);
       running.resolve();
       const how = await ending.promise;
-      await this.runs.end(
-        run.id,
-        how === 'complete'
-          ? { status: 'completed' }
-          : { status: 'failed', error: 'boom', errorCode: 'internal_error' },
+      await this.commit.write((tx) =>
+        this.runs.end(
+          tx,
+          run.id,
+          how === 'complete'
+            ? { status: 'completed' }
+            : { status: 'failed', error: 'boom', errorCode: 'internal_error' },
+          Date.now() / 1000,
+        ),
       );
       runtime.activeRun = undefined;
-      runtime.touch();
-      if (how === 'crash') throw new Error('executor crashed');
+      if (how === 'crash') throw new Error('pipeline crashed');
       return {
         kind: 'completed',
         payload: { event: 'run.completed', run_id: run.id, timestamp: Date.now() / 1000 },
       };
-    })();
+    };
+    let done: Promise<RunOutcome> | undefined;
+    const pipeline = {
+      run: () => (done ??= execute()),
+      detach: () => Promise.resolve({ kind: 'detached' }),
+    };
     this.executions.push({
       run,
       runtime,
-      done,
+      get done() {
+        return done ?? pipeline.run();
+      },
       running: running.promise,
       finish: () => ending.resolve('complete'),
       crash: () => ending.resolve('crash'),
     });
-    return done;
-  }
-
-  recover(): Promise<RunOutcome> {
-    throw new Error('not used by these tests');
+    return pipeline as unknown as RunPipeline;
   }
 }
 
@@ -149,12 +149,15 @@ interface RecordingNamespace {
 
 describe('RunQueueService (real store, repository, runtimes and event log on SQLite)', () => {
   const tokens = new TokenCounter();
+  let db: TestDatabase;
   let dataSource: DataSource;
   let runs: RunStore;
   let sessions: TypeOrmSessionRepository;
+  let transcripts: TranscriptStore;
+  let ledger: RunLedger;
   let log: EventLog;
   let runtimes: SessionRuntimes;
-  let executor: ControlledExecutor;
+  let executor: ControlledPipelines;
   let service: RunQueueService;
   let emitted: Emitted[];
   let nexts: Promise<void>[];
@@ -199,18 +202,41 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
   }
 
   beforeAll(async () => {
-    dataSource = await migratedMemoryDb();
-    runs = new RunStore(dataSource);
-    sessions = new TypeOrmSessionRepository(dataSource, tokens);
+    db = await testDatabase();
+    dataSource = db.dataSource;
+    runs = new RunStore(db.sql);
+    sessions = new TypeOrmSessionRepository(dataSource);
+    transcripts = new TranscriptStore(db.sql, tokens);
+    const usage = new UsageStore(dataSource, db.sql, db.commit, transcripts);
+    ledger = new RunLedger(db.commit, runs, transcripts, usage);
   });
+
+  /** Stores a queued run the way a previous process left it. */
+  const queuedRun = (sessionId: string, queueId: string, input: string) =>
+    db.commit.write((tx) =>
+      runs.insert(
+        tx,
+        {
+          id: `gw_${queueId}`,
+          sessionId,
+          queueId,
+          profile: 'default',
+          input,
+          model: null,
+          instructions: null,
+        },
+        null,
+        Date.now() / 1000,
+      ),
+    );
 
   beforeEach(async () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     await dataSource.query('DELETE FROM sessions');
-    log = new EventLog(dataSource, { flushIntervalMs: NEVER });
-    runtimes = new SessionRuntimes(log, configFor());
-    executor = new ControlledExecutor(runs, sessions);
+    log = new EventLog(db.sql, db.commit, transcripts, { flushIntervalMs: NEVER });
     const emitter = new SessionEmitter(log);
+    runtimes = new SessionRuntimes(log, transcripts, runs, emitter, configFor());
+    executor = new ControlledPipelines(runs, ledger, db.commit);
     emitted = [];
     const namespace: RecordingNamespace = {
       to: (room) => ({
@@ -222,10 +248,11 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
     };
     emitter.bind(namespace as unknown as ChatNamespace);
     service = new RunQueueService(
-      runs,
-      sessions,
       runtimes,
-      executor as unknown as RunExecutor,
+      ledger,
+      executor as unknown as RunPipelines,
+      transcripts,
+      log,
       emitter,
     );
     nexts = [];
@@ -245,7 +272,7 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
 
   afterAll(async () => {
     tokens.onModuleDestroy();
-    await dataSource?.destroy();
+    await db?.destroy();
   });
 
   it('starts the first run and queues the next ones, announcing each new length', async () => {
@@ -305,8 +332,8 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
     await execution('q3').running;
 
     // User messages are stored when a run starts, so the transcript keeps the order runs ran in.
-    const stored = await sessions.messagesAfter('s1', 0);
-    expect(stored.map((message) => message.content)).toEqual(['run q1', 'run q2', 'run q3']);
+    const { messages } = await sessions.listMessages('s1', { limit: 10 });
+    expect(messages.map((message) => message.content)).toEqual(['run q1', 'run q2', 'run q3']);
     const seqs = emitted.map((entry) => entry.payload.seq);
     expect(seqs).toEqual([1, 2, 3, 4]);
   });
@@ -532,18 +559,7 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
 
     it('starts a queue left behind by a previous process', async () => {
       await sessions.create({ id: 'left' });
-      await runs.insert(
-        {
-          id: 'gw_left',
-          sessionId: 'left',
-          queueId: 'q-left',
-          profile: 'default',
-          input: 'left behind',
-          model: null,
-          instructions: null,
-        },
-        'queued',
-      );
+      await queuedRun('left', 'q-left', 'left behind');
 
       await service.startNext('left');
 
@@ -558,19 +574,8 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
     // starts, and every later submit queues behind it. `it.failing` passes while the bug is there.
     it('never rejects from startNext, whose callers drop its promise', async () => {
       await sessions.create({ id: 'left' });
-      await runs.insert(
-        {
-          id: 'gw_left',
-          sessionId: 'left',
-          queueId: 'q-left',
-          profile: 'default',
-          input: 'left behind',
-          model: null,
-          instructions: null,
-        },
-        'queued',
-      );
-      jest.spyOn(runs, 'dequeue').mockRejectedValueOnce(new Error('database is locked'));
+      await queuedRun('left', 'q-left', 'left behind');
+      jest.spyOn(ledger, 'begin').mockRejectedValueOnce(new Error('database is locked'));
 
       const outcome = await service.startNext('left').then(
         () => 'resolved',

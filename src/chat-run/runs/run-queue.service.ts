@@ -1,15 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { AppError } from '../../common/errors/app-error';
-import { makePreview } from '../../sessions/session.mapper';
-import { SessionRepository } from '../../sessions/session.repository';
-import { SessionEmitter } from '../session-emitter';
-import { SessionRuntime } from '../runtime/session-runtime';
-import { SessionRuntimes } from '../runtime/session-runtimes';
+import { errorMessage } from '../../common/errors/error-message';
 import { previewText, storedUserContent, type ContentBlock } from '../../content/content-blocks';
-import { RunExecutor } from './run-executor';
-import type { RunEntity } from './run.entity';
-import { RunStore } from './run.store';
+import { makePreview } from '../../sessions/session.mapper';
+import { TranscriptStore, type NewSessionRow } from '../../sessions/transcript.store';
+import { EventLog } from '../event-log/event-log.service';
+import type { SessionRuntime } from '../runtime/session-runtime';
+import { SessionRuntimes } from '../runtime/session-runtimes';
+import { ChatSocket, SessionEmitter } from '../session-emitter';
+import { newQueueId, newRunId } from './run-ids';
+import { RunLedger, SessionChangedError, type StoredUserMessage } from './run-ledger';
+import type { RunPipeline } from './run-pipeline';
+import { RunPipelines, type SessionlessRequest } from './run-pipelines';
+import type { NewRun, RunRecord } from './run.store';
 
 export interface RunRequest {
   sessionId: string;
@@ -29,26 +32,12 @@ export interface RunAccepted {
 const HANDOVER_RETRY_MS = 500;
 const HANDOVER_MAX_RETRY_MS = 60_000;
 
-let lastIdTime = 0;
-let idCounter = 0;
-
 /**
- * Run ids sort in creation order (time, then a per-process counter), so that queued runs created
- * in the same millisecond still start in the order they were sent.
- */
-function newRunId(): string {
-  const now = Date.now();
-  idCounter = now === lastIdTime ? idCounter + 1 : 0;
-  lastIdTime = now;
-  const time = now.toString(36).padStart(9, '0');
-  const counter = idCounter.toString(36).padStart(4, '0');
-  return `gw_${time}${counter}${randomBytes(6).toString('hex')}`;
-}
-
-/**
- * Per-session FIFO of runs: one active run per session, sessions in parallel. The queue lives in
- * the `runs` table, so it survives restarts; decisions for one session are serialised through
- * its runtime.
+ * Per-session FIFO of runs: one active run per session, sessions in parallel. A run is accepted
+ * (stored, queued or started) here, its pipeline is launched here, and when it has ended the
+ * next queued run starts. The queue lives in the `runs` table, so it survives restarts; the
+ * runtime keeps it in memory while the session is in use, and every decision of one session is
+ * serialised through its runtime.
  */
 @Injectable()
 export class RunQueueService {
@@ -56,10 +45,11 @@ export class RunQueueService {
   private accepting = true;
 
   constructor(
-    private readonly runs: RunStore,
-    private readonly sessions: SessionRepository,
     private readonly runtimes: SessionRuntimes,
-    private readonly executor: RunExecutor,
+    private readonly ledger: RunLedger,
+    private readonly pipelines: RunPipelines,
+    private readonly transcripts: TranscriptStore,
+    private readonly log: EventLog,
     private readonly emitter: SessionEmitter,
   ) {}
 
@@ -69,63 +59,58 @@ export class RunQueueService {
   }
 
   async submit(request: RunRequest): Promise<RunAccepted> {
-    if (!this.accepting) {
-      throw new AppError(
-        'shutting_down',
-        'The server is shutting down; send the run again shortly',
-        503,
-      );
-    }
+    if (!this.accepting) throw shuttingDown();
     const runtime = this.runtimes.get(request.sessionId);
-    return runtime.serialise(async () => {
-      // The session exists before its event log is opened: the log hangs off the session row.
-      await this.ensureSession(request);
-      await this.runtimes.acquire(request.sessionId);
-      const queueId =
-        request.queueId ?? `queue_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-      if (request.queueId) {
-        const existing = await this.runs.findByQueueId(request.sessionId, request.queueId);
-        if (existing) {
-          return {
-            status: 'duplicate',
-            queueId,
-            queueLength: await this.runs.countQueued(request.sessionId),
-          };
-        }
-      }
-      const newRun = {
-        id: newRunId(),
-        sessionId: request.sessionId,
-        queueId,
-        profile: request.profile,
-        input: storedUserContent(request.input),
-        model: request.model ?? null,
-        instructions: request.instructions ?? null,
-      };
-      if (runtime.isWorking || (await this.runs.countQueued(request.sessionId)) > 0) {
-        await this.runs.insert(newRun, 'queued');
-        const queueLength = await this.runs.countQueued(request.sessionId);
-        this.emitter.toSession(request.sessionId, 'run.queued', { queue_length: queueLength });
-        return { status: 'queued', queueId, queueLength };
-      }
-      const run = await this.runs.insert(newRun, 'starting');
-      this.launch(runtime, run);
-      return { status: 'started', queueId, queueLength: 0 };
-    });
+    return runtime.serialise(() => this.accept(runtime, request));
+  }
+
+  /**
+   * A run without a session: streamed to its socket only, stored nowhere, and stopped upstream
+   * when that socket goes away.
+   */
+  runWithoutSession(socket: ChatSocket, request: SessionlessRequest): void {
+    if (!this.accepting) throw shuttingDown();
+    const pipeline = this.pipelines.sessionless(socket, request);
+    const abandon = (): void => pipeline.abandon();
+    socket.once('disconnect', abandon);
+    void pipeline.run().finally(() => socket.off('disconnect', abandon));
   }
 
   async cancel(
     sessionId: string,
     queueId: string,
   ): Promise<{ removed: boolean; queueLength: number }> {
-    if (!(await this.sessions.findById(sessionId))) throw AppError.unknownSession(sessionId);
     const runtime = await this.runtimes.acquire(sessionId);
+    if (!runtime.exists) throw AppError.unknownSession(sessionId);
     return runtime.serialise(async () => {
-      const removed = await this.runs.cancelQueued(sessionId, queueId);
-      const queueLength = await this.runs.countQueued(sessionId);
-      if (removed) this.emitter.toSession(sessionId, 'run.queued', { queue_length: queueLength });
-      return { removed, queueLength };
+      const removed = await this.ledger.cancelQueued(sessionId, queueId);
+      if (removed) {
+        runtime.queue = runtime.queue.filter((run) => run.queueId !== queueId);
+        this.emitter.toSession(sessionId, 'run.queued', { queue_length: runtime.queue.length });
+      }
+      return { removed, queueLength: runtime.queue.length };
     });
+  }
+
+  /** Aborts the session's active run; false when it has none. */
+  async abort(sessionId: string): Promise<boolean> {
+    const active = this.runtimes.peek(sessionId)?.activeRun;
+    if (!active) return false;
+    await active.abort();
+    return true;
+  }
+
+  /** Answers the active run's pending `approval.request`. */
+  async respondToApproval(sessionId: string, choice: string, requestId?: string): Promise<void> {
+    const active = this.runtimes.peek(sessionId)?.activeRun;
+    if (!active) {
+      throw new AppError(
+        'no_pending_approval',
+        `Session '${sessionId}' has no run waiting for approval`,
+        409,
+      );
+    }
+    await active.respondToApproval(choice, requestId);
   }
 
   /**
@@ -134,61 +119,186 @@ export class RunQueueService {
    */
   async startNext(sessionId: string, attempt = 1): Promise<void> {
     try {
-      await this.dequeueAndStart(sessionId);
+      await this.dequeue(sessionId);
     } catch (error) {
       const delay = Math.min(HANDOVER_RETRY_MS * 2 ** (attempt - 1), HANDOVER_MAX_RETRY_MS);
       this.logger.error(
-        `Starting the next run of ${sessionId} failed (${String(error)}); retrying in ${delay} ms`,
+        `Starting the next run of ${sessionId} failed (${errorMessage(error)}); retrying in ${delay} ms`,
       );
       setTimeout(() => void this.startNext(sessionId, attempt + 1), delay).unref();
     }
   }
 
-  private async dequeueAndStart(sessionId: string): Promise<void> {
+  /** Takes over a run that was active when the previous process stopped. */
+  async recover(run: RunRecord): Promise<void> {
+    const runtime = await this.runtimes.acquire(run.sessionId);
+    const stored = await this.transcripts.messagesOfRun(run.sessionId, run.id);
+    let record = run;
+    if (run.userMessageId === null) {
+      // Recorded by a version that stored the user message on its own: it may be there.
+      const user = stored.find((message) => message.role === 'user');
+      const message = user ?? (await this.ledger.attachUserMessage(run));
+      record = { ...run, userMessageId: message.id };
+    }
+    this.launch(runtime, this.pipelines.forSession(runtime, record, { kind: 'recovered', stored }));
+  }
+
+  /** Shutdown: every active run writes what streamed and lets go of its stream. */
+  async detachAll(): Promise<number> {
+    const working = [...this.runtimes.all()].flatMap((runtime) => runtime.activeRun ?? []);
+    await Promise.allSettled(working.map((run) => run.detach()));
+    return working.length;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async accept(
+    runtime: SessionRuntime,
+    request: RunRequest,
+    retried = false,
+  ): Promise<RunAccepted> {
+    await this.runtimes.load(runtime);
+    const now = Date.now() / 1000;
+    const run: NewRun = {
+      id: newRunId(),
+      sessionId: request.sessionId,
+      queueId: request.queueId ?? newQueueId(),
+      profile: request.profile,
+      input: storedUserContent(request.input),
+      model: request.model ?? null,
+      instructions: request.instructions ?? null,
+    };
+    const start = !runtime.isWorking && runtime.queue.length === 0;
+    const created = runtime.exists ? null : newSessionRow(request, now);
+    const log = created ? this.log.openCreated(request.sessionId) : null;
+    let accepted;
+    try {
+      accepted = await this.ledger.accept({
+        run,
+        start,
+        clientQueueId: request.queueId !== undefined,
+        session:
+          created && log
+            ? { create: created, openLog: log }
+            : { createdAt: runtime.facts?.createdAt ?? 0 },
+      });
+    } catch (error) {
+      if (!(error instanceof SessionChangedError) || retried) throw error;
+      // Deleted, created again or created elsewhere since it was read: read it again, once.
+      await this.runtimes.reload(runtime);
+      return this.accept(runtime, request, true);
+    }
+    if (created && log) {
+      log.attach();
+      runtime.facts = { ...created, workspace: null, messageCount: 0, context: zeroEstimate() };
+    }
+    if (accepted.duplicate) {
+      return { status: 'duplicate', queueId: run.queueId, queueLength: runtime.queue.length };
+    }
+    const record: RunRecord = {
+      ...run,
+      status: start ? 'starting' : 'queued',
+      upstreamRunId: null,
+      userMessageId: accepted.userMessage?.id ?? null,
+      createdAt: now,
+      startedAt: start ? now : null,
+    };
+    if (!start) {
+      runtime.queue.push(record);
+      this.emitter.toSession(run.sessionId, 'run.queued', { queue_length: runtime.queue.length });
+      return { status: 'queued', queueId: run.queueId, queueLength: runtime.queue.length };
+    }
+    if (created && accepted.userMessage) startFresh(runtime, record, accepted.userMessage);
+    this.launch(
+      runtime,
+      this.pipelines.forSession(runtime, record, { kind: 'new', fresh: created !== null }),
+    );
+    return { status: 'started', queueId: run.queueId, queueLength: 0 };
+  }
+
+  private async dequeue(sessionId: string): Promise<void> {
     if (!this.accepting) return;
     const runtime = await this.runtimes.acquire(sessionId);
     await runtime.serialise(async () => {
-      if (runtime.isWorking) return;
-      const next = await this.runs.dequeue(sessionId);
-      if (!next) return;
-      this.emitter.toSession(sessionId, 'run.queued', {
-        queue_length: await this.runs.countQueued(sessionId),
-      });
-      this.launch(runtime, next);
+      while (!runtime.isWorking && runtime.queue.length > 0 && runtime.facts) {
+        const next = runtime.queue[0];
+        let userMessage: StoredUserMessage | null;
+        try {
+          userMessage = await this.ledger.begin(next, runtime.facts.createdAt);
+        } catch (error) {
+          if (!(error instanceof SessionChangedError)) throw error;
+          await this.runtimes.reload(runtime);
+          continue;
+        }
+        runtime.queue.shift();
+        // Null: no longer queued in the store (cancelled meanwhile); the next one, then.
+        if (!userMessage) continue;
+        this.emitter.toSession(sessionId, 'run.queued', { queue_length: runtime.queue.length });
+        const now = Date.now() / 1000;
+        const record: RunRecord = {
+          ...next,
+          status: 'starting',
+          userMessageId: userMessage.id,
+          startedAt: now,
+        };
+        this.launch(
+          runtime,
+          this.pipelines.forSession(runtime, record, { kind: 'new', fresh: false }),
+        );
+      }
     });
   }
 
-  /** Follows a run recorded as active by a previous process. */
-  resume(runtime: SessionRuntime, run: RunEntity): void {
-    this.track(runtime, this.executor.recover(runtime, run));
-  }
-
-  private launch(runtime: SessionRuntime, run: RunEntity): void {
-    this.track(runtime, this.executor.execute(runtime, run));
-  }
-
-  /** A run that ended, however it ended, hands over to the next queued one. */
-  private track(runtime: SessionRuntime, done: Promise<unknown>): void {
-    done
-      .catch((error: unknown) =>
-        this.logger.error(`Run of ${runtime.sessionId} crashed: ${String(error)}`),
-      )
-      .finally(() => void this.startNext(runtime.sessionId));
-  }
-
-  private async ensureSession(request: RunRequest): Promise<void> {
-    if (await this.sessions.findById(request.sessionId)) return;
-    const title = makePreview(previewText(request.input)) || null;
-    try {
-      await this.sessions.create({
-        id: request.sessionId,
-        profile: request.profile,
-        model: request.model ?? null,
-        title,
+  /** The run holds its session until it ends; then the next queued run starts. */
+  private launch(runtime: SessionRuntime, pipeline: RunPipeline): void {
+    runtime.activeRun = pipeline;
+    runtime.stateEvents = [];
+    pipeline
+      .run()
+      .then((outcome) => {
+        if (outcome.kind !== 'detached') void this.startNext(runtime.sessionId);
+      })
+      .catch((error: unknown) => {
+        this.logger.error(`Run of ${runtime.sessionId} crashed: ${errorMessage(error)}`);
+        if (runtime.activeRun === pipeline) runtime.activeRun = undefined;
+        void this.startNext(runtime.sessionId);
       });
-    } catch (error) {
-      // Created concurrently by a REST call: that is fine.
-      if (!(error instanceof AppError && error.code === 'session_exists')) throw error;
-    }
   }
+}
+
+function shuttingDown(): AppError {
+  return new AppError(
+    'shutting_down',
+    'The server is shutting down; send the run again shortly',
+    503,
+  );
+}
+
+function newSessionRow(request: RunRequest, now: number): NewSessionRow {
+  return {
+    id: request.sessionId,
+    profile: request.profile,
+    model: request.model ?? null,
+    title: makePreview(previewText(request.input)) || null,
+    createdAt: now,
+  };
+}
+
+function zeroEstimate() {
+  return { inputTokens: 0, outputTokens: 0 };
+}
+
+/** A session created with this run: its history window starts with the run's user message. */
+function startFresh(runtime: SessionRuntime, run: RunRecord, message: StoredUserMessage): void {
+  runtime.history.startFresh(runtime.facts?.createdAt ?? run.createdAt, [
+    {
+      id: message.id,
+      role: 'user',
+      content: run.input,
+      toolCalls: null,
+      toolCallId: null,
+      toolName: null,
+      tokenCount: message.tokenCount,
+    },
+  ]);
 }

@@ -1,14 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, Not } from 'typeorm';
-import { serialWrite } from '../../database/serial-transactions';
-import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus } from './run.entity';
+import {
+  SqlClient,
+  SqlExecutor,
+  SqlRow,
+  textOf,
+  nullableTextOf,
+} from '../../database/sql/sql-client';
+import { ACTIVE_RUN_STATUSES, type RunStatus } from './run.entity';
 
 /** A `queue_id` is remembered this long after its run ended (idempotent `run`). */
-const DUPLICATE_WINDOW_S = 24 * 60 * 60;
+export const DUPLICATE_WINDOW_S = 24 * 60 * 60;
+
+/** A run's stored record (the `runs` table). */
+export interface RunRecord {
+  /** Local id; also the upstream Idempotency-Key, so a retried create never starts twice. */
+  id: string;
+  sessionId: string;
+  queueId: string;
+  status: RunStatus;
+  profile: string;
+  /** The user's input as stored in the transcript (text, or the JSON of content blocks). */
+  input: string;
+  model: string | null;
+  instructions: string | null;
+  upstreamRunId: string | null;
+  userMessageId: number | null;
+  /** Unix seconds. */
+  createdAt: number;
+  startedAt: number | null;
+}
 
 export type NewRun = Pick<
-  RunEntity,
+  RunRecord,
   'id' | 'sessionId' | 'queueId' | 'profile' | 'input' | 'model' | 'instructions'
 >;
 
@@ -18,115 +41,182 @@ export interface RunEnd {
   errorCode?: string | null;
 }
 
-/** Run records: the durable queue, the active run of each session and finished runs. */
+const COLUMNS =
+  'id, session_id, queue_id, status, profile, input, model, instructions, upstream_run_id, ' +
+  'user_message_id, created_at, started_at';
+
+const TERMINAL = `('completed', 'failed', 'cancelled', 'interrupted')`;
+const ACTIVE = `(${ACTIVE_RUN_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
+function runStatements(sql: SqlClient) {
+  const runs = sql.table('runs');
+  return {
+    insert: sql.statement(
+      `INSERT INTO ${runs} (id, session_id, queue_id, status, profile, input, model, ` +
+        `instructions, user_message_id, created_at, started_at) ` +
+        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    duplicate: sql.statement(
+      `SELECT 1 AS found FROM ${runs} WHERE session_id = ? AND queue_id = ? ` +
+        `AND (ended_at IS NULL OR ended_at > ?) LIMIT 1`,
+    ),
+    start: sql.statement(
+      `UPDATE ${runs} SET status = 'starting', started_at = ? WHERE id = ? AND status = 'queued'`,
+    ),
+    attachUserMessage: sql.statement(
+      `UPDATE ${runs} SET user_message_id = ? WHERE id = ? AND user_message_id IS NULL`,
+    ),
+    running: sql.statement(
+      `UPDATE ${runs} SET status = ?, upstream_run_id = ? WHERE id = ? AND status NOT IN ${TERMINAL}`,
+    ),
+    aborting: sql.statement(
+      `UPDATE ${runs} SET status = 'aborting' WHERE id = ? AND status NOT IN ${TERMINAL}`,
+    ),
+    end: sql.statement(
+      `UPDATE ${runs} SET status = ?, error = ?, error_code = ?, ended_at = ? ` +
+        `WHERE id = ? AND status NOT IN ${TERMINAL}`,
+    ),
+    cancelQueued: sql.statement(
+      `UPDATE ${runs} SET status = 'cancelled', ended_at = ?, error_code = 'cancelled_before_start' ` +
+        `WHERE session_id = ? AND queue_id = ? AND status = 'queued'`,
+    ),
+    queued: sql.statement(
+      `SELECT ${COLUMNS} FROM ${runs} WHERE session_id = ? AND status = 'queued' ` +
+        `ORDER BY created_at, id`,
+    ),
+    active: sql.statement(`SELECT ${COLUMNS} FROM ${runs} WHERE status IN ${ACTIVE}`),
+    sessionsWithQueues: sql.statement(
+      `SELECT DISTINCT session_id FROM ${runs} WHERE status = 'queued'`,
+    ),
+  };
+}
+
+/**
+ * Run records: the durable FIFO of each session, the active run and finished runs (which double
+ * as the idempotency record of `queue_id`). Plain SQL; the writes take the transaction they belong
+ * to, so that a run's record changes together with its transcript.
+ */
 @Injectable()
 export class RunStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly statements: ReturnType<typeof runStatements>;
 
-  private get runs() {
-    return this.dataSource.getRepository(RunEntity);
+  constructor(private readonly sql: SqlClient) {
+    this.statements = runStatements(sql);
   }
 
-  /** The run a repeated `queue_id` refers to, if the session accepted it recently. */
-  async findByQueueId(sessionId: string, queueId: string): Promise<RunEntity | null> {
-    const run = await this.runs.findOne({
-      where: { sessionId, queueId },
-      order: { createdAt: 'DESC' },
-    });
-    if (!run) return null;
-    // Past the window the id is free again; the old record stays.
-    const recent = run.endedAt === null || run.endedAt > Date.now() / 1000 - DUPLICATE_WINDOW_S;
-    return recent ? run : null;
-  }
-
-  async insert(run: NewRun, status: Extract<RunStatus, 'queued' | 'starting'>): Promise<RunEntity> {
-    const now = Date.now() / 1000;
-    const entity = this.runs.create({
-      ...run,
-      status,
-      upstreamRunId: null,
-      userMessageId: null,
-      error: null,
-      errorCode: null,
-      createdAt: now,
-      startedAt: status === 'starting' ? now : null,
-      endedAt: null,
-    });
-    await serialWrite(this.dataSource, () => this.runs.insert(entity));
-    return entity;
-  }
-
-  queued(sessionId: string): Promise<RunEntity[]> {
-    return this.runs.find({
-      where: { sessionId, status: 'queued' },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
-  }
-
-  countQueued(sessionId: string): Promise<number> {
-    return this.runs.countBy({ sessionId, status: 'queued' });
-  }
-
-  /** Runs that were active when the previous process stopped. */
-  allActive(): Promise<RunEntity[]> {
-    return this.runs.find({ where: { status: In([...ACTIVE_RUN_STATUSES]) } });
-  }
-
-  /** Sessions with queued runs but no active run (a queue left behind by a stop). */
-  async sessionsWithIdleQueues(): Promise<string[]> {
-    // Two small queries instead of a raw subquery, which would not carry the configured schema.
-    const [queued, active] = await Promise.all([
-      this.runs.find({ select: { sessionId: true }, where: { status: 'queued' } }),
-      this.allActive(),
+  /** Inserts a run as `queued`, or as `starting` with its (already stored) user message. */
+  async insert(
+    tx: SqlExecutor,
+    run: NewRun,
+    start: { userMessageId: number } | null,
+    now: number,
+  ): Promise<void> {
+    await tx.run(this.statements.insert, [
+      run.id,
+      run.sessionId,
+      run.queueId,
+      start ? 'starting' : 'queued',
+      run.profile,
+      run.input,
+      run.model,
+      run.instructions,
+      start?.userMessageId ?? null,
+      now,
+      start ? now : null,
     ]);
-    const busy = new Set(active.map((run) => run.sessionId));
-    return [...new Set(queued.map((run) => run.sessionId))].filter((id) => !busy.has(id));
   }
 
-  /** Takes the oldest queued run of the session and marks it starting; null when none. */
-  async dequeue(sessionId: string): Promise<RunEntity | null> {
-    const [next] = await this.queued(sessionId);
-    if (!next) return null;
-    next.status = 'starting';
-    next.startedAt = Date.now() / 1000;
-    await serialWrite(this.dataSource, () =>
-      this.runs.update(
-        { id: next.id, status: 'queued' },
-        { status: 'starting', startedAt: next.startedAt },
-      ),
-    );
-    return next;
+  /** Whether the session accepted this `queue_id` recently (queued, active, or ended < 24 h ago). */
+  async isDuplicate(
+    tx: SqlExecutor,
+    sessionId: string,
+    queueId: string,
+    now: number,
+  ): Promise<boolean> {
+    const rows = await tx.all(this.statements.duplicate, [
+      sessionId,
+      queueId,
+      now - DUPLICATE_WINDOW_S,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** A queued run starts; false when it is no longer queued. */
+  async start(tx: SqlExecutor, runId: string, now: number): Promise<boolean> {
+    return (await tx.run(this.statements.start, [now, runId])) > 0;
+  }
+
+  /** Links a run to its user message (stored when it starts). */
+  async attachUserMessage(tx: SqlExecutor, runId: string, userMessageId: number): Promise<void> {
+    await tx.run(this.statements.attachUserMessage, [userMessageId, runId]);
+  }
+
+  async running(
+    tx: SqlExecutor,
+    runId: string,
+    upstreamRunId: string,
+    aborting: boolean,
+  ): Promise<void> {
+    await tx.run(this.statements.running, [
+      aborting ? 'aborting' : 'running',
+      upstreamRunId,
+      runId,
+    ]);
+  }
+
+  async aborting(tx: SqlExecutor, runId: string): Promise<void> {
+    await tx.run(this.statements.aborting, [runId]);
+  }
+
+  async end(tx: SqlExecutor, runId: string, end: RunEnd, now: number): Promise<void> {
+    await tx.run(this.statements.end, [
+      end.status,
+      end.error ?? null,
+      end.errorCode ?? null,
+      now,
+      runId,
+    ]);
   }
 
   /** Removes a queued run; false when it was not queued (unknown, or already started). */
-  async cancelQueued(sessionId: string, queueId: string): Promise<boolean> {
-    const result = await serialWrite(this.dataSource, () =>
-      this.runs.update(
-        { sessionId, queueId, status: 'queued' },
-        { status: 'cancelled', endedAt: Date.now() / 1000, errorCode: 'cancelled_before_start' },
-      ),
-    );
-    return (result.affected ?? 0) > 0;
+  async cancelQueued(
+    tx: SqlExecutor,
+    sessionId: string,
+    queueId: string,
+    now: number,
+  ): Promise<boolean> {
+    return (await tx.run(this.statements.cancelQueued, [now, sessionId, queueId])) > 0;
   }
 
-  async update(
-    id: string,
-    changes: Partial<Pick<RunEntity, 'status' | 'upstreamRunId' | 'userMessageId'>>,
-  ): Promise<void> {
-    await serialWrite(this.dataSource, () => this.runs.update({ id }, changes));
+  async queued(sessionId: string): Promise<RunRecord[]> {
+    return (await this.sql.all(this.statements.queued, [sessionId])).map(runOf);
   }
 
-  async end(id: string, end: RunEnd): Promise<void> {
-    await serialWrite(this.dataSource, () =>
-      this.runs.update(
-        { id, status: Not(In(['completed', 'failed', 'cancelled', 'interrupted'])) },
-        {
-          status: end.status,
-          error: end.error ?? null,
-          errorCode: end.errorCode ?? null,
-          endedAt: Date.now() / 1000,
-        },
-      ),
-    );
+  /** Runs that were active when the previous process stopped. */
+  async active(): Promise<RunRecord[]> {
+    return (await this.sql.all(this.statements.active)).map(runOf);
   }
+
+  /** Sessions with queued runs (those without an active run have a queue left behind). */
+  async sessionsWithQueues(): Promise<string[]> {
+    const rows = await this.sql.all(this.statements.sessionsWithQueues);
+    return rows.map((row) => textOf(row.session_id));
+  }
+}
+
+function runOf(row: SqlRow): RunRecord {
+  return {
+    id: textOf(row.id),
+    sessionId: textOf(row.session_id),
+    queueId: textOf(row.queue_id),
+    status: row.status as RunStatus,
+    profile: textOf(row.profile),
+    input: textOf(row.input),
+    model: nullableTextOf(row.model),
+    instructions: nullableTextOf(row.instructions),
+    upstreamRunId: nullableTextOf(row.upstream_run_id),
+    userMessageId: row.user_message_id === null ? null : Number(row.user_message_id),
+    createdAt: Number(row.created_at),
+    startedAt: row.started_at === null ? null : Number(row.started_at),
+  };
 }

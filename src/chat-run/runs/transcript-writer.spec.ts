@@ -1,9 +1,10 @@
-import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
-import { DataSource } from 'typeorm';
-import { TokenCounter } from '../../tokens/token-counter';
+import { testDatabase, type TestDatabase } from '../../database/testing/test-database';
 import type { HermesRunEvent } from '../../hermes/hermes-events';
 import type { Message } from '../../sessions/session.types';
+import { appendMessages } from '../../sessions/testing/append-messages';
+import { TranscriptStore } from '../../sessions/transcript.store';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
+import { TokenCounter } from '../../tokens/token-counter';
 import { foldEvent, initialTranscript, RunTranscript } from '../transcript/transcript.reducer';
 import { transcriptFromStored } from './recovered-transcript';
 import { TranscriptWriter } from './transcript-writer';
@@ -31,25 +32,34 @@ const completed = (): HermesRunEvent => ({
 const fold = (state: RunTranscript, ...events: HermesRunEvent[]): RunTranscript =>
   events.reduce(foldEvent, state);
 
-describe('TranscriptWriter (real repository on SQLite in memory)', () => {
+describe('TranscriptWriter (real store on SQLite in memory)', () => {
   const tokens = new TokenCounter();
-  let dataSource: DataSource;
+  let db: TestDatabase;
   let repository: TypeOrmSessionRepository;
+  let transcripts: TranscriptStore;
   let sessionCounter = 0;
   let sessionId: string;
 
   const stored = async (): Promise<Message[]> =>
-    (await repository.messagesAfter(sessionId, 0)).filter((message) => message.runId === RUN);
-
-  /** The ids each `updateMessages` call touched, call by call. */
-  const updatedIds = (spy: jest.SpyInstance): number[][] =>
-    spy.mock.calls.map(([, updates]: Parameters<TypeOrmSessionRepository['updateMessages']>) =>
-      updates.map((update) => update.id),
+    (await repository.listMessages(sessionId, { limit: 1000 })).messages.filter(
+      (message) => message.runId === RUN,
     );
 
+  /** Plans, stores and records one write, as the run's recorder does; the plan it stored. */
+  const write = async (writer: TranscriptWriter, transcript: RunTranscript, final: boolean) => {
+    const plan = await writer.plan(transcript, final);
+    if (!plan) return null;
+    const ids = await db.commit.write((tx) => writer.apply(tx, plan, Date.now() / 1000));
+    writer.committed(plan, ids);
+    return plan;
+  };
+
+  const newWriter = () => new TranscriptWriter(transcripts, sessionId, RUN);
+
   beforeAll(async () => {
-    dataSource = await migratedMemoryDb();
-    repository = new TypeOrmSessionRepository(dataSource, tokens);
+    db = await testDatabase();
+    repository = new TypeOrmSessionRepository(db.dataSource);
+    transcripts = new TranscriptStore(db.sql, tokens);
   });
 
   beforeEach(async () => {
@@ -61,62 +71,55 @@ describe('TranscriptWriter (real repository on SQLite in memory)', () => {
 
   afterAll(async () => {
     tokens.onModuleDestroy();
-    await dataSource?.destroy();
+    await db?.destroy();
   });
 
-  it('inserts new drafts, updates only the drafts that changed, and skips an unchanged write', async () => {
-    const writer = new TranscriptWriter(repository, sessionId, RUN);
-    const update = jest.spyOn(repository, 'updateMessages');
-    const append = jest.spyOn(repository, 'appendMessages');
+  it('inserts new drafts, updates only the drafts that changed, and plans nothing when unchanged', async () => {
+    const writer = newWriter();
 
     const t1 = fold(initialTranscript(RUN), delta('Let me look'));
-    await writer.write(t1, false);
-    expect(update).not.toHaveBeenCalled();
-    expect(append).toHaveBeenCalledTimes(1);
+    const first = await write(writer, t1, false);
+    expect(first).toMatchObject({ updates: [], inserts: [{ content: 'Let me look' }] });
     const [assistant] = await stored();
     expect(assistant).toMatchObject({ role: 'assistant', content: 'Let me look', runId: RUN });
     expect(writer.storedIds).toEqual([assistant.id]);
 
     // The tool call changes the assistant draft and adds a tool draft.
     const t2 = fold(t1, toolStarted('terminal', 'call_a'));
-    await writer.write(t2, false);
-    expect(updatedIds(update)).toEqual([[assistant.id]]);
-    expect(append).toHaveBeenCalledTimes(2);
+    const second = await write(writer, t2, false);
+    expect(second?.updates.map((update) => update.id)).toEqual([assistant.id]);
+    expect(second?.inserts.map((insert) => insert.role)).toEqual(['tool']);
     const [, tool] = await stored();
     expect(tool).toMatchObject({ role: 'tool', toolCallId: 'call_a', content: '' });
 
     // Only the tool draft changes; the assistant draft keeps its identity and is not rewritten.
     const t3 = fold(t2, toolCompleted('terminal', 'call_a', 'file.txt'));
     expect(t3.messages[0]).toBe(t2.messages[0]);
-    await writer.write(t3, false);
-    expect(updatedIds(update)).toEqual([[assistant.id], [tool.id]]);
+    const third = await write(writer, t3, false);
+    expect(third?.updates.map((update) => update.id)).toEqual([tool.id]);
+    expect(third?.inserts).toEqual([]);
 
     // Nothing changed: nothing is written at all.
-    await writer.write(t3, false);
-    expect(update).toHaveBeenCalledTimes(2);
-    expect(append).toHaveBeenCalledTimes(2);
+    expect(await writer.plan(t3, false)).toBeNull();
 
     expect((await stored()).map((message) => [message.role, message.content])).toEqual([
       ['assistant', 'Let me look'],
       ['tool', 'file.txt'],
     ]);
-    expect(
-      (await repository.messagesAfter(sessionId, 0)).map((message) => message.toolCalls),
-    ).toEqual([
+    expect((await stored()).map((message) => message.toolCalls)).toEqual([
       [{ id: 'call_a', type: 'function', function: { name: 'terminal', arguments: '{}' } }],
       null,
     ]);
   });
 
   it('rewrites every draft on the final write, with fresh token counts', async () => {
-    const writer = new TranscriptWriter(repository, sessionId, RUN);
+    const writer = newWriter();
     const t1 = fold(initialTranscript(RUN), delta('Hel'), toolStarted('terminal', 'call_a'));
-    await writer.write(t1, false);
+    await write(writer, t1, false);
     const before = await stored();
     // Drafts still streaming are not tokenised: the final write counts them once.
     expect(before.map((message) => message.tokenCount)).toEqual([0, 0]);
 
-    const update = jest.spyOn(repository, 'updateMessages');
     const t2 = fold(
       t1,
       toolCompleted('terminal', 'call_a', 'a much longer tool output than before'),
@@ -125,11 +128,9 @@ describe('TranscriptWriter (real repository on SQLite in memory)', () => {
     );
     // The assistant draft that called the tool is unchanged, yet the final write includes it.
     expect(t2.messages[0]).toBe(t1.messages[0]);
-    await writer.write(t2, true);
+    const final = await write(writer, t2, true);
 
-    expect(update).toHaveBeenCalledTimes(1);
-    expect(update.mock.calls[0][2]).toBe(true);
-    expect(updatedIds(update)).toEqual([before.map((message) => message.id)]);
+    expect(final?.updates.map((update) => update.id)).toEqual(before.map((message) => message.id));
     const after = await stored();
     expect(after.map((message) => [message.role, message.content, message.finishReason])).toEqual([
       ['assistant', 'Hel', 'tool_calls'],
@@ -139,71 +140,51 @@ describe('TranscriptWriter (real repository on SQLite in memory)', () => {
     expect(after[0].tokenCount).toBe(
       await tokens.count('Hel' + '\n' + JSON.stringify(t1.messages[0].toolCalls)),
     );
-    // The tool message was inserted empty (0 tokens); the final write counted its output.
-    expect(before[1].tokenCount).toBe(0);
     expect(after[1].tokenCount).toBe(await tokens.count('a much longer tool output than before'));
     expect(after[2].tokenCount).toBe(await tokens.count('The answer is forty-two.'));
+    // The counts by draft, for the context estimate.
+    expect(final?.tokenCounts).toEqual(after.map((message) => message.tokenCount));
   });
 
   it('keeps a stale token count on non-final updates (counted once, at the end)', async () => {
-    const writer = new TranscriptWriter(repository, sessionId, RUN);
+    const writer = newWriter();
     const t1 = fold(initialTranscript(RUN), delta('Hi'));
-    await writer.write(t1, false);
+    await write(writer, t1, false);
     const [first] = await stored();
-    await writer.write(fold(t1, delta(' there, a longer text now')), false);
+    await write(writer, fold(t1, delta(' there, a longer text now')), false);
     const [second] = await stored();
     expect(second.content).toBe('Hi there, a longer text now');
     expect(second.tokenCount).toBe(first.tokenCount);
   });
 
-  it('serialises writes fired without awaiting: no draft is inserted twice', async () => {
-    const writer = new TranscriptWriter(repository, sessionId, RUN);
-    const append = jest.spyOn(repository, 'appendMessages');
+  it('takes nothing as written from a write whose transaction rolled back', async () => {
+    const writer = newWriter();
     const t1 = fold(initialTranscript(RUN), delta('one'));
+    await write(writer, t1, false);
     const t2 = fold(t1, delta(' two'), toolStarted('terminal', 'call_a'));
-    const t3 = fold(t2, toolCompleted('terminal', 'call_a', 'out'), delta('three'));
+    const plan = (await writer.plan(t2, false))!;
+    await expect(
+      db.commit.write(async (tx) => {
+        await writer.apply(tx, plan, 1);
+        throw new Error('database is locked');
+      }),
+    ).rejects.toThrow('database is locked');
+    expect(writer.storedIds).toHaveLength(1);
 
-    await Promise.all([writer.write(t1, false), writer.write(t2, false), writer.write(t3, false)]);
-
-    expect(append.mock.calls.map(([, messages]) => messages.length)).toEqual([1, 1, 1]);
+    // The same transcript again: the update and the insert are planned again, and land once.
+    await write(writer, t2, false);
     expect((await stored()).map((message) => [message.role, message.content])).toEqual([
       ['assistant', 'one two'],
-      ['tool', 'out'],
-      ['assistant', 'three'],
+      ['tool', ''],
     ]);
     expect(writer.storedIds).toEqual((await stored()).map((message) => message.id));
   });
 
-  it('reports a failed write to its caller, and the next write still works', async () => {
-    const writer = new TranscriptWriter(repository, sessionId, RUN);
-    const t1 = fold(initialTranscript(RUN), delta('one'));
-    jest.spyOn(repository, 'appendMessages').mockRejectedValueOnce(new Error('database is locked'));
-
-    const failed = writer.write(t1, false);
-    const next = writer.write(fold(t1, delta(' two')), false);
-
-    await expect(failed).rejects.toThrow('database is locked');
-    await expect(next).resolves.toBeUndefined();
-    expect((await stored()).map((message) => message.content)).toEqual(['one two']);
-    expect(writer.storedIds).toHaveLength(1);
-  });
-
-  it('rewrites the drafts of a failed update on the next write', async () => {
-    const writer = new TranscriptWriter(repository, sessionId, RUN);
-    const t1 = fold(initialTranscript(RUN), delta('one'));
-    await writer.write(t1, false);
-    const t2 = fold(t1, delta(' two'));
-    jest.spyOn(repository, 'updateMessages').mockRejectedValueOnce(new Error('database is locked'));
-    await expect(writer.write(t2, false)).rejects.toThrow('database is locked');
-
-    // Same transcript again: the failed update is not taken as written.
-    await writer.write(t2, false);
-    expect((await stored()).map((message) => message.content)).toEqual(['one two']);
-  });
-
   it('after adopt (a restart), updates the stored messages instead of inserting them again', async () => {
-    const first = new TranscriptWriter(repository, sessionId, RUN);
-    await repository.appendMessages(sessionId, [{ role: 'user', content: 'question', runId: RUN }]);
+    const first = newWriter();
+    await appendMessages(transcripts, db.commit, sessionId, [
+      { role: 'user', content: 'question', runId: RUN },
+    ]);
     const t1 = fold(
       initialTranscript(RUN),
       delta('Checking'),
@@ -211,7 +192,7 @@ describe('TranscriptWriter (real repository on SQLite in memory)', () => {
       toolCompleted('terminal', 'call_a', 'ok'),
       delta('Almost'),
     );
-    await first.write(t1, false);
+    await write(first, t1, false);
     const beforeRestart = await stored();
     expect(beforeRestart.map((message) => message.role)).toEqual([
       'user',
@@ -220,22 +201,18 @@ describe('TranscriptWriter (real repository on SQLite in memory)', () => {
       'assistant',
     ]);
 
-    // A new process: the run's stored messages (with its user message) become the transcript.
-    const recovered = transcriptFromStored(RUN, beforeRestart);
-    const second = new TranscriptWriter(repository, sessionId, RUN);
-    second.adopt(beforeRestart, recovered.messages);
-    expect(second.storedIds).toEqual(beforeRestart.slice(1).map((message) => message.id));
-
-    const update = jest.spyOn(repository, 'updateMessages');
-    const append = jest.spyOn(repository, 'appendMessages');
-    await second.write(recovered, false);
-    expect(update).not.toHaveBeenCalled();
-    expect(append).not.toHaveBeenCalled();
+    // A new process: the run's stored messages (without its user message) become the transcript.
+    const drafts = beforeRestart.slice(1);
+    const recovered = transcriptFromStored(RUN, drafts);
+    const second = newWriter();
+    second.adopt(drafts, recovered.messages);
+    expect(second.storedIds).toEqual(drafts.map((message) => message.id));
+    expect(await second.plan(recovered, false)).toBeNull();
 
     const finished = fold(recovered, delta(' done'), completed());
-    await second.write(finished, true);
-    expect(append).not.toHaveBeenCalled();
-    expect(updatedIds(update)).toEqual([beforeRestart.slice(1).map((message) => message.id)]);
+    const final = await write(second, finished, true);
+    expect(final?.inserts).toEqual([]);
+    expect(final?.updates.map((update) => update.id)).toEqual(drafts.map((message) => message.id));
     expect((await stored()).map((message) => [message.id, message.content])).toEqual([
       [beforeRestart[0].id, 'question'],
       [beforeRestart[1].id, 'Checking'],

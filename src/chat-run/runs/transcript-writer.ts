@@ -1,19 +1,36 @@
-import type { SessionRepository } from '../../sessions/session.repository';
-import type { Message, MessageUpdate, NewMessage } from '../../sessions/session.types';
+import type { SqlExecutor } from '../../database/sql/sql-client';
+import type { Message, NewMessage } from '../../sessions/session.types';
+import type {
+  CountedMessage,
+  CountedUpdate,
+  TranscriptStore,
+} from '../../sessions/transcript.store';
 import type { DraftMessage, RunTranscript } from '../transcript/transcript.reducer';
 
+/** What one write of a run's transcript stores: new drafts and drafts that changed. */
+export interface TranscriptWrite {
+  readonly sessionId: string;
+  readonly inserts: readonly CountedMessage[];
+  readonly updates: readonly CountedUpdate[];
+  /** The drafts as this write stores them, by draft index. */
+  readonly drafts: readonly DraftMessage[];
+  /** Token counts of every draft, by draft index (a final write only). */
+  readonly tokenCounts: readonly number[] | null;
+}
+
 /**
- * Writes one run's folded transcript to the store as it grows: new draft messages are inserted,
- * drafts that changed since the last write (a new object, thanks to the reducer's structural
- * sharing) are updated. Writes are serialised so a slow one never races the next.
+ * One run's folded transcript on its way to the store: new drafts are inserted, drafts that
+ * changed since the last write (a new object, thanks to the reducer's structural sharing) are
+ * updated. A write is planned (token counts are taken here, for a final write), applied inside
+ * a transaction, and only recorded as written once that transaction has committed, so that a
+ * transaction that is rolled back and run again writes the same rows.
  */
 export class TranscriptWriter {
   private readonly ids: number[] = [];
   private readonly written: DraftMessage[] = [];
-  private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly repository: SessionRepository,
+    private readonly transcripts: TranscriptStore,
     private readonly sessionId: string,
     private readonly runId: string,
   ) {}
@@ -25,47 +42,61 @@ export class TranscriptWriter {
 
   /** Takes over messages a previous process stored for this run (recovery after a restart). */
   adopt(stored: readonly Message[], drafts: readonly DraftMessage[]): void {
-    stored
-      .filter((message) => message.role !== 'user')
-      .forEach((message, index) => {
-        this.ids.push(message.id);
-        this.written.push(drafts[index]);
-      });
+    stored.forEach((message, index) => {
+      this.ids.push(message.id);
+      this.written.push(drafts[index]);
+    });
   }
 
-  write(transcript: RunTranscript, final: boolean): Promise<void> {
-    const next = this.chain.then(() => this.writeNow(transcript.messages, final));
-    // A failed write is reported to this caller; the chain itself stays usable.
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  private async writeNow(drafts: readonly DraftMessage[], final: boolean): Promise<void> {
-    const updates: MessageUpdate[] = [];
+  /**
+   * What `transcript` needs written now; `null` when nothing changed. A final write rewrites
+   * every draft with its token count (drafts streamed so far were stored uncounted).
+   */
+  async plan(transcript: RunTranscript, final: boolean): Promise<TranscriptWrite | null> {
+    const drafts = transcript.messages;
+    const changed: number[] = [];
     for (let i = 0; i < this.ids.length; i++) {
-      if (drafts[i] !== this.written[i] || final)
-        updates.push({ id: this.ids[i], ...fields(drafts[i]) });
+      if (final || drafts[i] !== this.written[i]) changed.push(i);
     }
-    const fresh = drafts.slice(this.ids.length);
-    if (updates.length > 0) await this.repository.updateMessages(this.sessionId, updates, final);
-    if (fresh.length > 0) {
-      const stored = await this.repository.appendMessages(
-        this.sessionId,
-        fresh.map((draft): NewMessage => ({
-          ...fields(draft),
-          role: draft.role,
-          runId: this.runId,
-        })),
-        // A partial draft is counted once, by the final write.
-        { countTokens: final },
-      );
-      for (const message of stored) this.ids.push(message.id);
-    }
-    for (let i = 0; i < drafts.length; i++) this.written[i] = drafts[i];
+    if (changed.length === 0 && drafts.length === this.ids.length) return null;
+    // A draft still streaming is counted once, by the final write.
+    const counts = final
+      ? await Promise.all(drafts.map((draft) => this.transcripts.countOf(draft)))
+      : null;
+    const updates = changed.map((i): CountedUpdate => ({
+      id: this.ids[i],
+      ...fields(drafts[i]),
+      ...(counts ? { tokenCount: counts[i] } : {}),
+    }));
+    const inserts = drafts.slice(this.ids.length).map((draft, offset): CountedMessage => ({
+      ...fields(draft),
+      role: draft.role,
+      runId: this.runId,
+      tokenCount: counts?.[this.ids.length + offset] ?? 0,
+    }));
+    return {
+      sessionId: this.sessionId,
+      inserts,
+      updates,
+      drafts: [...drafts],
+      tokenCounts: counts,
+    };
+  }
+
+  /** Stores a planned write inside `tx`; resolves to the ids of the inserted drafts. */
+  async apply(tx: SqlExecutor, write: TranscriptWrite, at: number): Promise<number[]> {
+    await this.transcripts.updateMessages(tx, write.sessionId, write.updates);
+    return this.transcripts.insertMessages(tx, write.sessionId, write.inserts, at);
+  }
+
+  /** Records a write as stored, once its transaction has committed. */
+  committed(write: TranscriptWrite, insertedIds: readonly number[]): void {
+    this.ids.push(...insertedIds);
+    write.drafts.forEach((draft, index) => (this.written[index] = draft));
   }
 }
 
-function fields(draft: DraftMessage): Omit<MessageUpdate, 'id'> {
+function fields(draft: DraftMessage): Omit<CountedUpdate, 'id'> & Omit<NewMessage, 'role'> {
   return {
     content: draft.content,
     reasoning: draft.reasoning,

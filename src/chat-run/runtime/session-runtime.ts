@@ -1,14 +1,30 @@
 import { HistoryWindow } from '../../compression/history-window';
+import type { SessionFacts } from '../../sessions/transcript.store';
 import type { RunStateEvent } from '../chat-run.events';
-import type { ActiveRun } from '../runs/active-run';
+import type { RunPipeline } from '../runs/run-pipeline';
+import type { RunRecord } from '../runs/run.store';
+
+/** A queued run as the session's queue shows it (`resumed.queue`). */
+export type QueuedRun = RunRecord;
 
 /**
- * What the server holds in memory for a session while somebody uses it: its active run, the
- * run's state events for resuming clients and the history window. Everything here can be rebuilt from the store, so an
- * idle session is simply dropped.
+ * What the server holds in memory for a session while somebody uses it: what it knows of the
+ * session row, its queue, its active run, the run's state events for resuming clients, and the
+ * history window. Everything here is loaded from the store (or rebuilt from it), so an idle
+ * session is simply dropped.
  */
 export class SessionRuntime {
-  activeRun: ActiveRun | undefined;
+  /**
+   * The session row as loaded (`null`: no such session yet; a `run` creates it). Valid once
+   * `loaded` has resolved.
+   */
+  facts: SessionFacts | null = null;
+  /** The first load, shared by everyone who needs the runtime (see `SessionRuntimes.load`). */
+  loaded: Promise<void> | undefined;
+  /** The session's queued runs in FIFO order, as stored. */
+  queue: QueuedRun[] = [];
+  /** The run in progress; set and cleared by the queue. */
+  activeRun: RunPipeline | undefined;
   /** compression/abort events of the active run, as `resumed.events` shows them. */
   stateEvents: RunStateEvent[] = [];
   /** What the last run read of the history, so the next one reads only what came since. */
@@ -18,12 +34,16 @@ export class SessionRuntime {
 
   constructor(readonly sessionId: string) {}
 
+  get exists(): boolean {
+    return this.facts !== null;
+  }
+
   get isWorking(): boolean {
     return this.activeRun !== undefined;
   }
 
   get isAborting(): boolean {
-    return this.activeRun?.aborting ?? false;
+    return this.activeRun?.isAborting ?? false;
   }
 
   /** Records a state event, replacing an earlier one of the same name (as the reference did). */

@@ -1,13 +1,14 @@
-import { migratedMemoryDb } from '../../database/testing/migrated-memory-db';
+import { testDatabase, type TestDatabase } from '../../database/testing/test-database';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TokenCounter } from '../../tokens/token-counter';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
 import { EventLog } from '../event-log/event-log.service';
 import { EventLogStore } from '../event-log/event-log.store';
-import { ActiveRun } from '../runs/active-run';
-import { RunEntity } from '../runs/run.entity';
-import { TranscriptWriter } from '../runs/transcript-writer';
+import { RunPipeline } from '../runs/run-pipeline';
+import { RunStore } from '../runs/run.store';
+import { SessionEmitter } from '../session-emitter';
+import { TranscriptStore } from '../../sessions/transcript.store';
 import { SessionRuntime } from './session-runtime';
 import { SessionRuntimes } from './session-runtimes';
 import { configFor } from '../../config/testing/config-for';
@@ -29,10 +30,15 @@ function deferred(): Deferred {
 
 describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
   const tokens = new TokenCounter();
+  let db: TestDatabase;
   let dataSource: DataSource;
   let repository: TypeOrmSessionRepository;
+  let transcripts: TranscriptStore;
   let log: EventLog;
+  let emitter: SessionEmitter;
   let runtimes: SessionRuntimes;
+  /** Sockets in each session's room, as the namespace would count them. */
+  let listeners: Map<string, number>;
 
   const createSessions = async (...ids: string[]): Promise<void> => {
     for (const id of ids) await repository.create({ id });
@@ -45,36 +51,23 @@ describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
     return runtime;
   };
 
-  const activeRunFor = (sessionId: string): ActiveRun => {
-    const run = Object.assign(new RunEntity(), {
-      id: `gw_${sessionId}`,
-      sessionId,
-      queueId: 'q1',
-      status: 'running',
-      profile: 'default',
-      input: 'hi',
-      model: null,
-      instructions: null,
-      upstreamRunId: 'up_1',
-      userMessageId: null,
-      error: null,
-      errorCode: null,
-      createdAt: 1,
-      startedAt: 1,
-      endedAt: null,
-    });
-    return new ActiveRun(run, new TranscriptWriter(repository, sessionId, run.id), () => {});
-  };
+  /** A run in progress: only its presence matters to eviction. */
+  const activeRun = (): RunPipeline => Object.create(RunPipeline.prototype) as RunPipeline;
 
   beforeAll(async () => {
-    dataSource = await migratedMemoryDb();
-    repository = new TypeOrmSessionRepository(dataSource, tokens);
+    db = await testDatabase();
+    dataSource = db.dataSource;
+    repository = new TypeOrmSessionRepository(dataSource);
+    transcripts = new TranscriptStore(db.sql, tokens);
   });
 
   beforeEach(async () => {
     await dataSource.query('DELETE FROM sessions');
-    log = new EventLog(dataSource, { flushIntervalMs: NEVER });
-    runtimes = new SessionRuntimes(log, configFor());
+    log = new EventLog(db.sql, db.commit, transcripts, { flushIntervalMs: NEVER });
+    emitter = new SessionEmitter(log);
+    listeners = new Map();
+    jest.spyOn(emitter, 'listeners').mockImplementation((id) => listeners.get(id) ?? 0);
+    runtimes = new SessionRuntimes(log, transcripts, new RunStore(db.sql), emitter, configFor());
   });
 
   afterEach(async () => {
@@ -86,7 +79,7 @@ describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
 
   afterAll(async () => {
     tokens.onModuleDestroy();
-    await dataSource?.destroy();
+    await db?.destroy();
   });
 
   it('acquires one runtime per session, touches it and opens its event log', async () => {
@@ -107,10 +100,10 @@ describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
     await createSessions('idle', 'idle2', 'working', 'watched', 'recent');
     await acquireUsed('idle', 10_000);
     await acquireUsed('idle2', 10_000);
-    (await acquireUsed('working', 10_000)).activeRun = activeRunFor('working');
+    (await acquireUsed('working', 10_000)).activeRun = activeRun();
     await acquireUsed('watched', 10_000);
     await acquireUsed('recent', 1_000);
-    runtimes.roomSize = (sessionId) => (sessionId === 'watched' ? 2 : 0);
+    listeners.set('watched', 2);
 
     expect(await runtimes.evictIdle(5_000)).toBe(2);
 
@@ -130,7 +123,7 @@ describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
 
     // Once the run ended and the room emptied, they go too.
     runtimes.peek('working')!.activeRun = undefined;
-    runtimes.roomSize = () => 0;
+    listeners.clear();
     expect(await runtimes.evictIdle(5_000)).toBe(2);
     expect([...runtimes.all()].map((runtime) => runtime.sessionId)).toEqual(['recent']);
   });

@@ -1,27 +1,33 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { errorMessage } from '../../common/errors/error-message';
 import { AppConfig } from '../../config/app-config';
+import { TranscriptStore } from '../../sessions/transcript.store';
 import { EventLog } from '../event-log/event-log.service';
+import { RunStore } from '../runs/run.store';
+import { SessionEmitter } from '../session-emitter';
 import { SessionRuntime } from './session-runtime';
 
 const MAX_SWEEP_MS = 60 * 1000;
 
 /**
- * The in-memory runtimes of sessions in use. A session is evicted once it has no active run,
- * no client in its room and no activity for a while; its event log is closed cleanly then.
+ * The in-memory runtimes of sessions in use: created on first use, loaded once from the store
+ * (the session row, its queue, its event log), and evicted once a session has no active run, no
+ * client in its room and no activity for a while (its event log is closed cleanly then).
  */
 @Injectable()
 export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionRuntimes.name);
   private readonly runtimes = new Map<string, SessionRuntime>();
   private sweeper: NodeJS.Timeout | undefined;
-  /** Tells whether a session's room has listeners; set by the gateway. */
-  roomSize: (sessionId: string) => number = () => 0;
 
   /** How long a session nobody uses stays in memory (`SESSION_IDLE_MS`). */
   private readonly idleMs: number;
 
   constructor(
     private readonly log: EventLog,
+    private readonly sessions: TranscriptStore,
+    private readonly runs: RunStore,
+    private readonly emitter: SessionEmitter,
     config: AppConfig,
   ) {
     this.idleMs = config.chatRun.sessionIdleMs;
@@ -64,11 +70,37 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     return runtime;
   }
 
-  /** The session's runtime with its event log open (so seqs can be handed out); the session must exist. */
+  /** The session's runtime, loaded: facts known, and for an existing session its log open. */
   async acquire(sessionId: string): Promise<SessionRuntime> {
     const runtime = this.get(sessionId);
-    await this.log.open(sessionId);
+    await this.load(runtime);
     return runtime;
+  }
+
+  /**
+   * Reads what the runtime holds of the store, once: the session row and, if it exists, its
+   * queue, with its event log opened (seqs can be handed out after this). A failed load is
+   * tried again by the next caller.
+   */
+  load(runtime: SessionRuntime): Promise<void> {
+    runtime.loaded ??= this.read(runtime).catch((error: unknown) => {
+      runtime.loaded = undefined;
+      throw error;
+    });
+    return runtime.loaded;
+  }
+
+  /**
+   * The session changed under the runtime (deleted, or deleted and created again through the
+   * REST API): what it held is dropped and read again.
+   */
+  async reload(runtime: SessionRuntime): Promise<void> {
+    this.log.discard(runtime.sessionId);
+    runtime.facts = null;
+    runtime.queue = [];
+    runtime.history.reset();
+    runtime.loaded = undefined;
+    await this.load(runtime);
   }
 
   /** Evicts the sessions idle for `idleMs` now (the sweeper's work; also used by tests). */
@@ -76,15 +108,28 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     const cutoff = Date.now() - idleMs;
     let evicted = 0;
     for (const [sessionId, runtime] of this.runtimes) {
-      if (runtime.isWorking || runtime.lastUsed > cutoff || this.roomSize(sessionId) > 0) continue;
+      if (runtime.isWorking || runtime.lastUsed > cutoff || this.emitter.listeners(sessionId) > 0)
+        continue;
       this.runtimes.delete(sessionId);
       evicted++;
       try {
         await this.log.close(sessionId);
       } catch (error) {
-        this.logger.warn(`Closing the event log of ${sessionId} failed: ${String(error)}`);
+        this.logger.warn(`Closing the event log of ${sessionId} failed: ${errorMessage(error)}`);
       }
     }
     return evicted;
+  }
+
+  private async read(runtime: SessionRuntime): Promise<void> {
+    const facts = await this.sessions.facts(runtime.sessionId);
+    if (facts) {
+      const [queue] = await Promise.all([
+        this.runs.queued(runtime.sessionId),
+        this.log.open(runtime.sessionId),
+      ]);
+      runtime.queue = queue;
+    }
+    runtime.facts = facts;
   }
 }

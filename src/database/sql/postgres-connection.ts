@@ -11,7 +11,10 @@ export type PgPool = Pool;
 export class PostgresConnection implements DialectConnection {
   constructor(private readonly pool: PgPool) {}
 
-  all<T extends SqlRow = SqlRow>(statement: SqlStatement, params: readonly SqlParam[]): Promise<T[]> {
+  all<T extends SqlRow = SqlRow>(
+    statement: SqlStatement,
+    params: readonly SqlParam[],
+  ): Promise<T[]> {
     return queryRows<T>(this.pool, statement, params);
   }
 
@@ -49,7 +52,10 @@ export class PostgresConnection implements DialectConnection {
 class ClientExecutor implements SqlExecutor {
   constructor(private readonly client: PoolClient) {}
 
-  all<T extends SqlRow = SqlRow>(statement: SqlStatement, params: readonly SqlParam[] = []): Promise<T[]> {
+  all<T extends SqlRow = SqlRow>(
+    statement: SqlStatement,
+    params: readonly SqlParam[] = [],
+  ): Promise<T[]> {
     return queryRows<T>(this.client, statement, params);
   }
 

@@ -30,7 +30,10 @@ export class SqlStatement {
 /** Runs statements: on the shared connection, or inside a transaction. */
 export interface SqlExecutor {
   /** The rows of a query (or of `… RETURNING`). */
-  all<T extends SqlRow = SqlRow>(statement: SqlStatement, params?: readonly SqlParam[]): Promise<T[]>;
+  all<T extends SqlRow = SqlRow>(
+    statement: SqlStatement,
+    params?: readonly SqlParam[],
+  ): Promise<T[]>;
   /** A write; resolves to the number of rows it changed. */
   run(statement: SqlStatement, params?: readonly SqlParam[]): Promise<number>;
 }
@@ -88,7 +91,10 @@ export class SqlClient implements OnApplicationShutdown {
     return new SqlStatement(text, postgresText, name);
   }
 
-  all<T extends SqlRow = SqlRow>(statement: SqlStatement, params: readonly SqlParam[] = []): Promise<T[]> {
+  all<T extends SqlRow = SqlRow>(
+    statement: SqlStatement,
+    params: readonly SqlParam[] = [],
+  ): Promise<T[]> {
     return this.connection.all<T>(statement, params);
   }
 
@@ -120,4 +126,16 @@ function driverHandle<T>(dataSource: DataSource, field: 'master' | 'databaseConn
   const handle = driver[field];
   if (!handle) throw new Error(`The ${dataSource.options.type} driver has no ${field} yet`);
   return handle as T;
+}
+
+/** A text column's value (PostgreSQL may answer numbers for numeric expressions). */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return value.toString();
+  return '';
+}
+
+/** A nullable text column's value. */
+export function nullableTextOf(value: unknown): string | null {
+  return value === null || value === undefined ? null : textOf(value);
 }

@@ -15,7 +15,10 @@ export class SqliteConnection implements DialectConnection {
 
   constructor(private readonly db: SqliteDatabase) {}
 
-  all<T extends SqlRow = SqlRow>(statement: SqlStatement, params: readonly SqlParam[]): Promise<T[]> {
+  all<T extends SqlRow = SqlRow>(
+    statement: SqlStatement,
+    params: readonly SqlParam[],
+  ): Promise<T[]> {
     return new Promise((resolve, reject) => {
       const done = (error: Error | null, rows: T[]): void =>
         error ? reject(withQuery(error, statement)) : resolve(rows);
@@ -52,7 +55,9 @@ export class SqliteConnection implements DialectConnection {
     const statements = [...this.prepared.values()];
     this.prepared.clear();
     await Promise.all(
-      statements.map((statement) => new Promise<void>((resolve) => statement.finalize(() => resolve()))),
+      statements.map(
+        (statement) => new Promise<void>((resolve) => statement.finalize(() => resolve())),
+      ),
     );
   }
 
