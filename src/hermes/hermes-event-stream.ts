@@ -2,6 +2,7 @@ import { LoggerService } from '@nestjs/common';
 import { ErrorEvent, EventSource, FetchLike, FetchLikeResponse, ReaderLike } from 'eventsource';
 import { Observable } from 'rxjs';
 import { HermesRunEvent, isTerminalEvent, parseHermesEvent } from './hermes-events';
+import { nodeHttpFetch } from './sse-transport';
 import {
   errorMessage,
   HermesStreamIdleError,
@@ -19,11 +20,14 @@ export class HermesStreamStats {
   skippedLines = 0;
 }
 
-/** The parts of the WHATWG `fetch` the stream needs; injectable for tests. */
+/**
+ * How the stream is fetched: {@link nodeHttpFetch} by default; WHATWG `fetch` (or a test's
+ * stand-in) fits too.
+ */
 export type StreamFetch = (
   url: string | URL,
   init: { headers: Record<string, string>; signal?: AbortSignal } & Record<string, unknown>,
-) => Promise<Response>;
+) => Promise<FetchLikeResponse>;
 
 export interface HermesEventStreamOptions {
   profile: string;
@@ -48,7 +52,7 @@ export interface HermesEventStreamOptions {
  */
 export function hermesRunEvents(options: HermesEventStreamOptions): Observable<HermesRunEvent> {
   const { profile, runId, url, headers, idleTimeoutMs } = options;
-  const baseFetch: StreamFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const baseFetch: StreamFetch = options.fetch ?? nodeHttpFetch;
   const stats = options.stats ?? new HermesStreamStats();
   const logger = options.logger;
 
@@ -163,8 +167,8 @@ function classifyError(
 }
 
 /** Hands `eventsource` the response with a body reader that reports every chunk read. */
-function withActivityProbe(response: Response, onChunk: () => void): FetchLikeResponse {
-  const body = response.body;
+function withActivityProbe(response: FetchLikeResponse, onChunk: () => void): FetchLikeResponse {
+  const body = response.body as { getReader(): ReaderLike } | null;
   return {
     url: response.url,
     status: response.status,

@@ -1,5 +1,6 @@
-import { Agent as HttpAgent, IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { agentFor } from './http-agents';
 
 export interface HttpExchange {
   method: 'GET' | 'POST';
@@ -22,12 +23,6 @@ export class HttpTimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 
-// Kept-alive connections: a run start does not pay for a TCP handshake.
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true }),
-  'https:': new HttpsAgent({ keepAlive: true }),
-};
-
 /**
  * One HTTP request and its whole answer, on node:http. Not `fetch`: a run's history can be
  * megabytes, and a Buffer written to the socket in one go costs a fraction of what fetch's
@@ -41,7 +36,7 @@ export function exchange(call: HttpExchange): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
     const request = send(url, {
       method: call.method,
-      agent: url.protocol === 'https:' ? agents['https:'] : agents['http:'],
+      agent: agentFor(url),
       headers: body ? { ...call.headers, 'Content-Length': String(body.length) } : call.headers,
     });
     const timer = setTimeout(

@@ -37,6 +37,10 @@ export interface NewSessionRow {
   model: string | null;
   title: string | null;
   createdAt: number;
+  /** Messages stored with it, in the same transaction (its first user message). */
+  messageCount?: number;
+  /** The text its preview is made from. */
+  previewFrom?: string;
 }
 
 /** A message ready to store: its token count is already known (see {@link TranscriptStore.count}). */
@@ -103,6 +107,8 @@ export class TranscriptStore {
       row.profile,
       row.model,
       row.title,
+      row.previewFrom ? makePreview(row.previewFrom) || null : null,
+      row.messageCount ?? 0,
       row.createdAt,
       row.createdAt,
     ]);
@@ -252,8 +258,8 @@ function transcriptStatements(sql: SqlClient) {
         `context_output_tokens FROM ${sessions} WHERE id = ?`,
     ),
     createSession: sql.statement(
-      `INSERT INTO ${sessions} (id, profile, model, title, created_at, last_active) ` +
-        `VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO ${sessions} (id, profile, model, title, preview, message_count, created_at, ` +
+        `last_active) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     insertMessage: sql.statement(
       `INSERT INTO ${messages} (session_id, role, content, reasoning, tool_calls, tool_call_id, ` +

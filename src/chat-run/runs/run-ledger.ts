@@ -87,25 +87,30 @@ export class RunLedger {
     return this.commit.write(async (tx) => {
       const at = nowSeconds();
       if ('create' in session) {
-        if (!(await this.transcripts.createSession(tx, session.create))) {
-          throw new SessionChangedError(run.sessionId);
-        }
+        // Created with its first message counted and its preview set: nothing to touch.
+        const created = await this.transcripts.createSession(tx, {
+          ...session.create,
+          messageCount: message ? 1 : 0,
+          previewFrom: message ? previewOf(message) : undefined,
+        });
+        if (!created) throw new SessionChangedError(run.sessionId);
         await session.openLog.write(tx);
-      } else if (
-        request.clientQueueId &&
-        (await this.runs.isDuplicate(tx, run.sessionId, run.queueId, at))
-      ) {
-        return { duplicate: true };
+      } else {
+        if (
+          request.clientQueueId &&
+          (await this.runs.isDuplicate(tx, run.sessionId, run.queueId, at))
+        ) {
+          return { duplicate: true };
+        }
+        // First, as the guard: a session deleted (or created again) since it was read fails
+        // here, before anything else is written.
+        const same = await this.transcripts.touchSame(tx, run.sessionId, session.createdAt, {
+          addedMessages: message ? 1 : 0,
+          previewFrom: message ? previewOf(message) : undefined,
+          at,
+        });
+        if (!same) throw new SessionChangedError(run.sessionId);
       }
-      // First, as the guard: a session deleted (or created again) since it was read fails here,
-      // before anything else is written.
-      const createdAt = 'create' in session ? session.create.createdAt : session.createdAt;
-      const same = await this.transcripts.touchSame(tx, run.sessionId, createdAt, {
-        addedMessages: message ? 1 : 0,
-        previewFrom: message ? previewOf(message) : undefined,
-        at,
-      });
-      if (!same) throw new SessionChangedError(run.sessionId);
       const userMessage = message ? await this.storeUserMessage(tx, run, message, at) : null;
       await this.runs.insert(tx, run, userMessage ? { userMessageId: userMessage.id } : null, at);
       return { duplicate: false, userMessage };

@@ -2,7 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { errorMessage } from '../../common/errors/error-message';
 import { SqlClient, SqlExecutor } from './sql-client';
 
-/** SQL work that belongs together: it commits or fails as one. It must do nothing but SQL. */
+/**
+ * SQL work that belongs together: it commits or fails as one. It must do nothing but SQL, and
+ * must not depend on another job of the same batch: jobs of a batch run side by side (each job's
+ * own statements in order).
+ */
 export type WriteJob<T> = (tx: SqlExecutor) => Promise<T>;
 
 interface PendingJob {
@@ -77,9 +81,12 @@ export class GroupCommit {
     let results: unknown[];
     try {
       results = await this.sql.transaction(async (tx) => {
-        const out: unknown[] = [];
-        for (const job of batch) out.push(await job.work(tx));
-        return out;
+        // Jobs run side by side: while one waits for its statement, the next one's is queued
+        // already, so the database never waits for the event loop between statements.
+        const settled = await Promise.allSettled(batch.map((job) => job.work(tx)));
+        const failure = settled.find((result) => result.status === 'rejected');
+        if (failure) throw failure.reason;
+        return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value);
       });
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
