@@ -68,7 +68,9 @@ export class ResumeService {
           input: run.input,
           created_at: run.createdAt,
         })),
-        messageTotal: session.messageCount + unsaved,
+        // The page's own count (same snapshot as the page) plus the drafts stored after it or
+        // not stored yet: the session row, read before the flush above, may lag behind both.
+        messageTotal: page.total + unsaved,
         hasMoreBefore: page.hasMore,
         seq: this.log.latestSeq(sessionId),
         ...(replay ? { replayed: replay.complete } : {}),
@@ -87,7 +89,8 @@ export class ResumeService {
 /**
  * Replaces the stored versions of the active run's messages by their in-memory drafts (text that
  * streamed after the last write) and appends drafts not written yet, with provisional negative
- * ids. Returns how many were appended.
+ * ids. Returns how many were appended: exactly the drafts the page's count does not include
+ * (not stored yet, or stored after the page was read).
  */
 function overlayActiveRun(messages: MessageDto[], active: ActiveRun, sessionId: string): number {
   const drafts = active.transcript.messages;

@@ -267,14 +267,28 @@ export class TypeOrmSessionRepository extends SessionRepository {
     await this.requireSession(sessionId);
     const query = this.messages
       .createQueryBuilder('m')
+      // One statement, one snapshot: the count agrees with the page even while a run writes.
+      .addSelect(
+        (count) =>
+          count.select('COUNT(*)').from(MessageEntity, 'c').where('c.session_id = :sessionId'),
+        'total',
+      )
       .where('m.session_id = :sessionId', { sessionId })
       .orderBy('m.id', 'DESC')
       .limit(limit + 1);
     if (before !== undefined) query.andWhere('m.id < :before', { before });
-    const rows = await query.getMany();
+    const { entities, raw } = await query.getRawAndEntities<{ total: string | number }>();
+    // No row to carry the count: nothing before `before` (count on its own), or no message at all.
+    const total =
+      raw.length > 0
+        ? Number(raw[0].total)
+        : before === undefined
+          ? 0
+          : await this.messages.countBy({ sessionId });
     return {
-      messages: rows.slice(0, limit).reverse().map(toMessage),
-      hasMore: rows.length > limit,
+      messages: entities.slice(0, limit).reverse().map(toMessage),
+      hasMore: entities.length > limit,
+      total,
     };
   }
 
