@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
 import { SessionRepository } from '../sessions/session.repository';
 import { presentMessage } from '../sessions/session.presenter';
 import type { MessageDto } from '../sessions/dto/message.response.dto';
 import type { ResumedPayload } from './chat-run.events';
 import { EventLog, type ReplayResult } from './event-log/event-log.service';
+import { assembleReplay } from './event-log/logged-event';
 import { ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
 import { RunStore } from './runs/run.store';
 import type { ActiveRun } from './runs/active-run';
@@ -23,6 +23,10 @@ export interface ResumeAnswer {
  * queue, state), then the replay after `after_seq`, then the live tail. Everything is read first
  * and the last step — snapshot, replay, joining the room — is synchronous, so no live event falls
  * between the snapshot and the live tail and none arrives twice.
+ *
+ * A session id the server has never seen is a new chat (clients resume a chat before its first
+ * run and wait for `resumed`): it gets an empty `resumed` and joins the room, and nothing is
+ * stored until its first `run`.
  */
 @Injectable()
 export class ResumeService {
@@ -41,7 +45,7 @@ export class ResumeService {
     afterSeq?: number,
   ): Promise<ResumeAnswer> {
     const session = await this.sessions.findById(sessionId);
-    if (!session) throw AppError.unknownSession(sessionId);
+    if (!session) return this.resumeNewChat(socket, sessionId, afterSeq);
     const runtime = await this.runtimes.acquire(sessionId);
     // Gives the text streamed so far its stored ids; later text is patched in when sending.
     await runtime.activeRun?.flush().catch(() => undefined);
@@ -83,6 +87,34 @@ export class ResumeService {
     if (afterSeq === undefined) send();
     else await this.log.replay(sessionId, afterSeq, send);
     return answer;
+  }
+
+  /**
+   * An empty chat at seq 0. Its event log is not opened (the log hangs off the session row,
+   * which the first `run` creates); a cursor is judged as that log would judge it: 0 is complete,
+   * anything above was never handed out.
+   */
+  private resumeNewChat(socket: ChatSocket, sessionId: string, afterSeq?: number): ResumeAnswer {
+    const replayed =
+      afterSeq === undefined ? undefined : assembleReplay(afterSeq, 0, 0, []).complete;
+    const resumed: ResumedPayload = {
+      messages: [],
+      isWorking: false,
+      isAborting: false,
+      events: [],
+      inputTokens: 0,
+      outputTokens: 0,
+      queueLength: 0,
+      queue: [],
+      messageTotal: 0,
+      hasMoreBefore: false,
+      seq: 0,
+      ...(replayed === undefined ? {} : { replayed }),
+    };
+    this.emitter.toSocket(socket, 'resumed', resumed, sessionId);
+    // The first run's events, from whichever socket sends it, reach this one.
+    void socket.join(sessionRoom(sessionId));
+    return { seq: 0, ...(replayed === undefined ? {} : { replayed }) };
   }
 }
 

@@ -484,12 +484,6 @@ describe('/chat-run (e2e)', () => {
       expect(answer).toMatchObject({ ok: false, error: { code: 'input_too_large' } });
       expect(client.socket.connected).toBe(true);
     });
-
-    it('resume of an unknown session is unknown_session', async () => {
-      const client = await connect();
-      const answer = await client.request('resume', { session_id: 'never-seen' });
-      expect(answer).toMatchObject({ ok: false, error: { code: 'unknown_session' } });
-    });
   });
 
   describe('handshake', () => {

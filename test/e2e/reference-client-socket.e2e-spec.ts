@@ -1,11 +1,12 @@
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient, Received } from './support/chat-client';
+import { ChatClient, Received, streamedText } from './support/chat-client';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
 /**
  * What the reference web client does over `/chat-run` and needs answered as the reference did:
- * `messageTotal` never undercounts a streaming reply.
+ * a new chat is resumed before its first run, `messageTotal` never undercounts a streaming reply,
+ * and the event fields it reads are there.
  */
 describe('/chat-run for the reference web client (e2e)', () => {
   let hermes: FakeHermesServer;
@@ -17,6 +18,8 @@ describe('/chat-run for the reference web client (e2e)', () => {
     clients.push(client);
     return client;
   };
+
+  const sessionRow = (id: string) => request(t.url).get(`/api/sessions/${id}`).set(t.auth);
 
   beforeAll(async () => {
     hermes = new FakeHermesServer({ keepaliveMs: 200 });
@@ -31,6 +34,90 @@ describe('/chat-run for the reference web client (e2e)', () => {
     await t.close();
     await destroyTestApp(t);
     await hermes.stop();
+  });
+
+  describe('resume of a session the server has never seen', () => {
+    const emptyResumed = {
+      event: 'resumed',
+      messages: [],
+      isWorking: false,
+      isAborting: false,
+      events: [],
+      inputTokens: 0,
+      outputTokens: 0,
+      queueLength: 0,
+      queue: [],
+      messageTotal: 0,
+      hasMoreBefore: false,
+      seq: 0,
+    };
+
+    it('is a new chat: an empty resumed, an ok ack, and nothing stored', async () => {
+      const client = await connect();
+      const ack = await client.request('resume', { session_id: 'new-chat' });
+      expect(ack).toEqual({ ok: true, session_id: 'new-chat', seq: 0, replayed: null });
+      const resumed = await client.waitFor('resumed');
+      expect(resumed).toEqual({ ...emptyResumed, session_id: 'new-chat' });
+      expect(client.events.map((e) => e.event)).toEqual(['resumed']);
+      await sessionRow('new-chat').expect(404);
+      const list = await request(t.url).get('/api/sessions').set(t.auth).expect(200);
+      expect(list.body.items.map((s: { id: string }) => s.id)).not.toContain('new-chat');
+    });
+
+    it('answers resumed even without an ack callback (the reference client sends none)', async () => {
+      const client = await connect();
+      client.socket.emit('resume', { session_id: 'new-chat-no-ack' });
+      const resumed = await client.waitFor('resumed');
+      expect(resumed).toEqual({ ...emptyResumed, session_id: 'new-chat-no-ack' });
+      expect(client.events.filter((e) => e.event === 'request.error')).toEqual([]);
+    });
+
+    it('with after_seq 0 replays nothing and says the replay is complete', async () => {
+      const client = await connect();
+      const ack = await client.request('resume', { session_id: 'new-chat-cursor', after_seq: 0 });
+      expect(ack).toEqual({ ok: true, session_id: 'new-chat-cursor', seq: 0, replayed: true });
+      expect(await client.waitFor('resumed')).toEqual({
+        ...emptyResumed,
+        session_id: 'new-chat-cursor',
+        replayed: true,
+      });
+    });
+
+    it('with a cursor it never handed out says the replay is not complete', async () => {
+      const client = await connect();
+      const ack = await client.request('resume', { session_id: 'new-chat-foreign', after_seq: 7 });
+      expect(ack).toEqual({ ok: true, session_id: 'new-chat-foreign', seq: 0, replayed: false });
+      expect(await client.waitFor('resumed')).toMatchObject({ seq: 0, replayed: false });
+      await sessionRow('new-chat-foreign').expect(404);
+    });
+
+    it('streams the first run of that chat to the socket that resumed it', async () => {
+      const client = await connect();
+      await client.request('resume', { session_id: 'new-chat-run' });
+      hermes.setNextScenario({ deltas: 3, deltaText: 'n{i} ' });
+      const ack = await client.request('run', { session_id: 'new-chat-run', input: 'first' });
+      expect(ack).toMatchObject({ ok: true, status: 'started' });
+      await client.waitFor('run.completed', (e) => e.session_id === 'new-chat-run');
+      expect(streamedText(client.of('new-chat-run'))).toBe('n0 n1 n2 ');
+      // Each room event exactly once: the socket joined the room once, on resume.
+      const seqs = client
+        .of('new-chat-run')
+        .filter((e) => e.event !== 'resumed')
+        .map((e) => e.seq);
+      expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+      const session = await sessionRow('new-chat-run').expect(200);
+      expect(session.body).toMatchObject({ message_count: 2, title: 'first' });
+    });
+
+    it('streams that first run to the resumed socket when another socket sends it', async () => {
+      const watcher = await connect();
+      await watcher.request('resume', { session_id: 'new-chat-other' });
+      const sender = await connect();
+      hermes.setNextScenario({ deltas: 2, deltaText: 'o{i}' });
+      await sender.request('run', { session_id: 'new-chat-other', input: 'from elsewhere' });
+      await watcher.waitFor('run.completed', (e) => e.session_id === 'new-chat-other');
+      expect(streamedText(watcher.of('new-chat-other'))).toBe('o0o1');
+    });
   });
 
   describe('messageTotal while a run streams', () => {
