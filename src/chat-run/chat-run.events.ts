@@ -43,11 +43,19 @@ export interface AbortStartedPayload {
   graceMs: number;
 }
 
+/** A state event in `resumed.events`: its payload names the event too. */
+export interface ResumedStateEvent {
+  event: RunStateEvent['event'];
+  data: RunStateEvent['data'] & { event: RunStateEvent['event'] };
+}
+
 export interface RunFailedPayload {
   run_id?: string;
   error: string;
   code: RunFailureCode;
   queue_remaining: number;
+  /** Unix seconds; stamped when sent if the run's end did not carry one. */
+  timestamp?: number;
 }
 
 export type RunFailureCode =
@@ -75,7 +83,7 @@ export interface ResumedPayload {
   messages: MessageDto[];
   isWorking: boolean;
   isAborting: boolean;
-  events: RunStateEvent[];
+  events: ResumedStateEvent[];
   inputTokens: number;
   outputTokens: number;
   queueLength: number;

@@ -5,6 +5,7 @@ import type { MessageDto } from '../sessions/dto/message.response.dto';
 import type { ResumedPayload } from './chat-run.events';
 import { EventLog, type ReplayResult } from './event-log/event-log.service';
 import { assembleReplay } from './event-log/logged-event';
+import { asResumedStateEvent } from './reference-event-fields';
 import { ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
 import { RunStore } from './runs/run.store';
 import type { ActiveRun } from './runs/active-run';
@@ -62,7 +63,7 @@ export class ResumeService {
         messages,
         isWorking: runtime.isWorking,
         isAborting: runtime.isAborting,
-        events: runtime.isWorking ? [...runtime.stateEvents] : [],
+        events: runtime.isWorking ? runtime.stateEvents.map(asResumedStateEvent) : [],
         // Stored with the session whenever it changes (before and after every run).
         inputTokens: session.context.inputTokens,
         outputTokens: session.context.outputTokens,

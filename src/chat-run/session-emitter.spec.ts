@@ -185,6 +185,37 @@ describe('SessionEmitter (real EventLog on SQLite in memory)', () => {
     expect((await log.replay('s1', 0)).events).toEqual([]);
   });
 
+  it('stamps run.failed with the time it is sent, keeping a timestamp it already has', async () => {
+    const before = Date.now() / 1000;
+    emitter.toSession('s1', 'run.failed', {
+      error: 'boom',
+      code: 'upstream_error',
+      queue_remaining: 0,
+    });
+    emitter.toSession('s1', 'run.failed', {
+      error: 'again',
+      code: 'upstream_error',
+      queue_remaining: 0,
+      timestamp: 12.5,
+    });
+    emitter.toSession('s1', 'run.queued', { queue_length: 0 });
+    const { socket, emitted: toSocket } = fakeSocket();
+    emitter.toSocket(socket, 'run.failed', {
+      error: 'no session',
+      code: 'upstream_error',
+      queue_remaining: 0,
+    });
+
+    const [stamped, kept, other] = emitted.map((entry) => entry.payload);
+    expect(stamped.timestamp).toBeGreaterThanOrEqual(before);
+    expect(stamped.timestamp).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(kept.timestamp).toBe(12.5);
+    expect(other).not.toHaveProperty('timestamp');
+    expect(toSocket[0].payload.timestamp).toBeGreaterThanOrEqual(before);
+    // The stamp is part of what is recorded, so a replay shows it too.
+    expect((await log.replay('s1', 0)).events[0]).toBe(stamped);
+  });
+
   it('replays recorded events to one socket as they are', () => {
     emitter.toSession('s1', 'run.queued', { queue_length: 1 });
     emitter.forward('s1', 'message.delta', { delta: 'x' });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { EventLog } from './event-log/event-log.service';
+import { withReferenceFields } from './reference-event-fields';
 import type {
   GatewayEventName,
   GatewayEventPayloads,
@@ -62,7 +63,11 @@ export class SessionEmitter {
     sessionId?: string,
   ): void;
   toSocket(socket: ChatSocket, event: string, payload: object, sessionId?: string): void {
-    socket.emit(event, { ...payload, event, ...(sessionId ? { session_id: sessionId } : {}) });
+    socket.emit(event, {
+      ...withReferenceFields(event, payload),
+      event,
+      ...(sessionId ? { session_id: sessionId } : {}),
+    });
   }
 
   /** Replays recorded events (already tagged) to one socket. */
@@ -71,7 +76,7 @@ export class SessionEmitter {
   }
 
   private emit(sessionId: string, event: string, payload: object): void {
-    const wire = this.log.append(sessionId, event, payload);
+    const wire = this.log.append(sessionId, event, withReferenceFields(event, payload));
     this.namespace?.to(sessionRoom(sessionId)).emit(event, wire);
   }
 }

@@ -4,9 +4,9 @@ import { ChatClient, Received, streamedText } from './support/chat-client';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
 /**
- * What the reference web client does over `/chat-run` and needs answered as the reference did:
- * a new chat is resumed before its first run, `messageTotal` never undercounts a streaming reply,
- * and the event fields it reads are there.
+ * What the hermes-studio web client does over `/chat-run` and needs answered as its own server
+ * did: a new chat is resumed before its first run, `messageTotal` never undercounts a streaming
+ * reply, and the event fields it reads are there.
  */
 describe('/chat-run for the reference web client (e2e)', () => {
   let hermes: FakeHermesServer;
@@ -23,7 +23,7 @@ describe('/chat-run for the reference web client (e2e)', () => {
 
   beforeAll(async () => {
     hermes = new FakeHermesServer({ keepaliveMs: 200 });
-    t = await startTestApp({ env: { HERMES_URL: await hermes.start() } });
+    t = await startTestApp({ env: { HERMES_URL: await hermes.start(), ABORT_GRACE_MS: '1500' } });
   });
 
   afterEach(() => {
@@ -181,6 +181,51 @@ describe('/chat-run for the reference web client (e2e)', () => {
         .expect(200);
       expect(after.messageTotal).toBe(listing.body.messages.length);
       expect(after.messageTotal).toBeGreaterThanOrEqual((mid.messages as unknown[]).length);
+    });
+  });
+
+  describe('event fields', () => {
+    it('run.failed carries a timestamp, whether the gateway or the upstream failed the run', async () => {
+      const client = await connect();
+      const before = Date.now() / 1000;
+      hermes.setNextScenario(
+        { createStatus: 500 },
+        { deltas: 2, fail: { afterDeltas: 1, error: 'it broke' } },
+      );
+      await client.request('run', { session_id: 'failed-at', input: 'x' });
+      await client.request('run', { session_id: 'failed-at', input: 'y' });
+      await client.waitFor('run.failed', (e) => e.queue_remaining === 0);
+      const failures = client.of('failed-at', 'run.failed');
+      expect(failures.map((e) => e.error)).toEqual([
+        expect.stringMatching(/^Upstream 500/),
+        'it broke',
+      ]);
+      for (const failed of failures) {
+        expect(failed.timestamp).toEqual(expect.any(Number));
+        expect(failed.timestamp as number).toBeGreaterThanOrEqual(before - 1);
+        expect(failed.timestamp as number).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+      }
+    });
+
+    it('resumed.events name their event inside the payload too', async () => {
+      const runner = await connect();
+      hermes.setNextScenario({ deltas: 100, intervalMs: 30, ignoreStop: true });
+      await runner.request('run', { session_id: 'state-events', input: 'x' });
+      await runner.waitFor('message.delta', (e) => e.session_id === 'state-events');
+      await runner.request('abort', { session_id: 'state-events' });
+      const started = await runner.waitFor('abort.started');
+
+      const other = await connect();
+      await other.request('resume', { session_id: 'state-events' });
+      const resumed = await other.waitFor('resumed');
+      expect(resumed).toMatchObject({ isWorking: true, isAborting: true });
+      expect(resumed.events).toEqual([
+        {
+          event: 'abort.started',
+          data: { event: 'abort.started', run_id: started.run_id, graceMs: 1500 },
+        },
+      ]);
+      await runner.waitFor('abort.completed', () => true, 5000);
     });
   });
 });
