@@ -9,6 +9,6 @@ import { TypeOrmSessionRepository } from './typeorm-session.repository';
   imports: [TokenCounterModule],
   controllers: [SessionsController],
   providers: [SessionsService, { provide: SessionRepository, useClass: TypeOrmSessionRepository }],
-  exports: [SessionRepository],
+  exports: [SessionRepository, SessionsService],
 })
 export class SessionsModule {}

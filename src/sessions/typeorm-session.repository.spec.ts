@@ -194,6 +194,22 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
     });
   });
 
+  describe('findManyByIds', () => {
+    it('finds the sessions that exist among the ids, each once', async () => {
+      await repo.create({ id: 'a', title: 'A' });
+      await repo.create({ id: 'b' });
+      await repo.create({ id: 'c' });
+      const found = await repo.findManyByIds(['b', 'missing', 'a', 'b']);
+      expect(found.map((session) => session.id).sort()).toEqual(['a', 'b']);
+      expect(found.find((session) => session.id === 'a')).toEqual(await repo.findById('a'));
+    });
+
+    it('is empty for no ids', async () => {
+      await repo.create({ id: 'a' });
+      expect(await repo.findManyByIds([])).toEqual([]);
+    });
+  });
+
   describe('list', () => {
     /** Creates sessions at the given clock times, in order. */
     async function createAt(entries: [id: string, seconds: number][]): Promise<void> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Brackets, DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { Brackets, DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
 import { TokenCounter } from '../compression/token-counter';
 import { AppError } from '../common/errors/app-error';
 import { serialTransaction, serialWrite } from '../database/serial-transactions';
@@ -82,6 +82,12 @@ export class TypeOrmSessionRepository extends SessionRepository {
   async findById(id: string): Promise<Session | null> {
     const entity = await this.sessions.findOneBy({ id });
     return entity ? toSession(entity) : null;
+  }
+
+  async findManyByIds(ids: readonly string[]): Promise<Session[]> {
+    if (ids.length === 0) return [];
+    const entities = await this.sessions.findBy({ id: In([...new Set(ids)]) });
+    return entities.map(toSession);
   }
 
   async list({ limit, cursor, profile }: SessionListQuery): Promise<Page<Session>> {
