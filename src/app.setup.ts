@@ -3,7 +3,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ChatIoAdapter } from './chat-run/chat-io.adapter';
 import { AppConfig } from './config/app-config';
-import { REFERENCE_API_TAG } from './reference-api/reference-api.tag';
+import { REFERENCE_API_TAG } from './reference-api/reference-api.decorators';
 
 /** Everything `main.ts` does to the app besides listening, shared with the e2e tests. */
 export function configureApp(app: NestExpressApplication): AppConfig {

@@ -1,13 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiProduces,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiProduces } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AcceptsQueryToken } from '../common/auth/query-token.decorator';
 import { AppError } from '../common/errors/app-error';
@@ -33,7 +25,7 @@ import {
   ReferenceSessionDetailResponseDto,
   ReferenceSessionListDto,
 } from './dto/reference-sessions.response.dto';
-import { REFERENCE_API_TAG } from './reference-api.tag';
+import { ReferenceApiController } from './reference-api.decorators';
 import {
   GATEWAY_SOURCE,
   presentReferenceMessage,
@@ -47,14 +39,7 @@ import { ReferenceSessionsService } from './reference-sessions.service';
  * as `/api/sessions`. Routes with a fixed path are declared before `sessions/:id`, which would
  * otherwise take them.
  */
-@ApiTags(REFERENCE_API_TAG)
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or wrong bearer token' })
-@ApiBadRequestResponse({
-  type: ErrorResponseDto,
-  description: 'Invalid input; the message names the field',
-})
-@Controller('hermes')
+@ReferenceApiController()
 export class ReferenceSessionsController {
   constructor(
     private readonly sessions: SessionsService,

@@ -1,14 +1,5 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiExtraModels,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { Get, Param, Query } from '@nestjs/common';
+import { ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
 import { AppError } from '../common/errors/app-error';
 import { HermesProfiles } from '../hermes/hermes-profiles';
 import { ErrorResponseDto } from '../sessions/dto/error.response.dto';
@@ -24,7 +15,7 @@ import {
   ReferenceTokenUsageDto,
   ReferenceUsageStatsDto,
 } from './dto/reference-usage.response.dto';
-import { REFERENCE_API_TAG } from './reference-api.tag';
+import { ReferenceApiController } from './reference-api.decorators';
 import { presentReferenceStats, presentReferenceTokenUsage } from './reference.presenter';
 import { ReferenceSessionsService } from './reference-sessions.service';
 
@@ -33,14 +24,7 @@ import { ReferenceSessionsService } from './reference-sessions.service';
  * controller before the sessions one: `sessions/usage` and `sessions/context-length` must come
  * before `sessions/:id`.
  */
-@ApiTags(REFERENCE_API_TAG)
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or wrong bearer token' })
-@ApiBadRequestResponse({
-  type: ErrorResponseDto,
-  description: 'Invalid input; the message names the field',
-})
-@Controller('hermes')
+@ReferenceApiController()
 export class ReferenceUsageController {
   constructor(
     private readonly reference: ReferenceSessionsService,

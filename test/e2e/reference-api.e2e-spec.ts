@@ -619,10 +619,11 @@ describe('hermes-studio session routes (e2e)', () => {
       ].sort(),
     );
     for (const [, , tags] of tagged) expect(tags).toEqual([tag]);
-    const exportParams = (
-      docs.body.paths['/api/hermes/sessions/{id}/export'].get.parameters as { name: string }[]
-    ).map((p) => p.name);
-    expect(exportParams.sort()).toEqual(['ext', 'id', 'mode', 'token']);
+    const parameters = (path: string) =>
+      (docs.body.paths[path].get.parameters as { name: string }[]).map((p) => p.name).sort();
+    expect(parameters('/api/hermes/sessions/{id}/export')).toEqual(['ext', 'id', 'mode', 'token']);
+    expect(parameters('/api/hermes/search/sessions')).toEqual(['limit', 'q', 'source']);
+    expect(parameters('/api/hermes/usage/stats')).toEqual(['days']);
     expect(docs.body.components.schemas.ReferenceSessionDto.properties).toHaveProperty(
       'cost_status',
     );

@@ -1,29 +1,21 @@
+import { IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { SearchSessionsQueryDto } from '../../sessions/dto/search-sessions.query.dto';
 
 /**
  * Query strings of the hermes-studio client's session routes, validated like every other query
  * of the API (unknown parameters are refused).
  */
 
-const SOURCE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-
-export class ReferenceListSessionsQueryDto {
+export class ReferenceSourceQueryDto {
   /** Only sessions of this source; every gateway session is `api_server`. */
   @IsOptional()
-  @Matches(SOURCE_PATTERN, { message: 'source must be a source name' })
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'source must be a source name' })
   source?: string;
+}
 
+export class ReferenceListSessionsQueryDto extends ReferenceSourceQueryDto {
   /** Most sessions to list. */
   @IsOptional()
   @Type(() => Number)
@@ -33,25 +25,11 @@ export class ReferenceListSessionsQueryDto {
   limit: number = 2000;
 }
 
-export class ReferenceSearchQueryDto {
-  /** Text to find in titles, previews and message content (case-insensitive). */
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  q!: string;
-
-  /** Only sessions of this source; every gateway session is `api_server`. */
-  @IsOptional()
-  @Matches(SOURCE_PATTERN, { message: 'source must be a source name' })
-  source?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-}
+/** `q` and `limit` as the gateway's own search takes them, and `source`. */
+export class ReferenceSearchQueryDto extends IntersectionType(
+  SearchSessionsQueryDto,
+  ReferenceSourceQueryDto,
+) {}
 
 export const REFERENCE_EXPORT_MODES = ['full', 'compressed'] as const;
 export const REFERENCE_EXPORT_EXTENSIONS = ['json', 'txt'] as const;

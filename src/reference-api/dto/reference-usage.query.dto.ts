@@ -1,6 +1,8 @@
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PickType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsOptional, Matches } from 'class-validator';
 import { ID_PATTERN, ID_RULE } from '../../sessions/dto/ids';
+import { UsageStatsQueryDto } from '../../usage/dto/usage.dto';
 
 /** Query strings of the hermes-studio client's usage routes. */
 
@@ -23,12 +25,5 @@ export class ReferenceContextLengthQueryDto {
   profile?: string;
 }
 
-export class ReferenceUsageStatsQueryDto {
-  /** Days up to and including today (UTC). */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(366)
-  days: number = 30;
-}
+/** `days` as the gateway's own usage statistics take it. */
+export class ReferenceUsageStatsQueryDto extends PickType(UsageStatsQueryDto, ['days']) {}
