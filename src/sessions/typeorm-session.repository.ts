@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Brackets, DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
+import { Brackets, DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { TokenCounter } from '../compression/token-counter';
 import { AppError } from '../common/errors/app-error';
 import { serialTransaction, serialWrite } from '../database/serial-transactions';
@@ -86,7 +86,10 @@ export class TypeOrmSessionRepository extends SessionRepository {
 
   async findManyByIds(ids: readonly string[]): Promise<Session[]> {
     if (ids.length === 0) return [];
-    const entities = await this.sessions.findBy({ id: In([...new Set(ids)]) });
+    const entities = await this.sessions
+      .createQueryBuilder('s')
+      .where('s.id IN (:...ids)', { ids: [...new Set(ids)] })
+      .getMany();
     return entities.map(toSession);
   }
 
