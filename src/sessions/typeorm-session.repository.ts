@@ -7,6 +7,7 @@ import { AppError } from '../common/errors/app-error';
 import { serialTransaction, serialWrite } from '../database/serial-transactions';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MessageEntity } from './message.entity';
+import { readMessagePage } from './message-page';
 import { makePreview, parseToolCalls, toMessage, toSession } from './session.mapper';
 import { searchSessions } from './session-search';
 import { type AppendOptions, SessionRepository } from './session.repository';
@@ -272,33 +273,9 @@ export class TypeOrmSessionRepository extends SessionRepository {
     );
   }
 
-  async listMessages(sessionId: string, { before, limit }: MessagePageQuery): Promise<MessagePage> {
+  async listMessages(sessionId: string, query: MessagePageQuery): Promise<MessagePage> {
     await this.requireSession(sessionId);
-    const query = this.messages
-      .createQueryBuilder('m')
-      // One statement, one snapshot: the count agrees with the page even while a run writes.
-      .addSelect(
-        (count) =>
-          count.select('COUNT(*)').from(MessageEntity, 'c').where('c.session_id = :sessionId'),
-        'total',
-      )
-      .where('m.session_id = :sessionId', { sessionId })
-      .orderBy('m.id', 'DESC')
-      .limit(limit + 1);
-    if (before !== undefined) query.andWhere('m.id < :before', { before });
-    const { entities, raw } = await query.getRawAndEntities<{ total: string | number }>();
-    // No row to carry the count: nothing before `before` (count on its own), or no message at all.
-    const total =
-      raw.length > 0
-        ? Number(raw[0].total)
-        : before === undefined
-          ? 0
-          : await this.messages.countBy({ sessionId });
-    return {
-      messages: entities.slice(0, limit).reverse().map(toMessage),
-      hasMore: entities.length > limit,
-      total,
-    };
+    return readMessagePage(this.messages, sessionId, query);
   }
 
   async *streamMessages(sessionId: string, pageSize = 500): AsyncIterable<Message[]> {
