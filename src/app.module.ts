@@ -8,6 +8,7 @@ import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { ReferenceApiModule } from './reference-api/reference-api.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsageModule } from './usage/usage.module';
 
@@ -26,6 +27,7 @@ export class AppModule {
         SessionsModule,
         UsageModule,
         ChatRunModule,
+        ReferenceApiModule,
       ],
       providers: [
         {

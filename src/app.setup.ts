@@ -3,6 +3,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ChatIoAdapter } from './chat-run/chat-io.adapter';
 import { AppConfig } from './config/app-config';
+import { REFERENCE_API_TAG } from './reference-api/reference-api.decorators';
 
 /** Everything `main.ts` does to the app besides listening, shared with the e2e tests. */
 export function configureApp(app: NestExpressApplication): AppConfig {
@@ -25,6 +26,12 @@ export function configureApp(app: NestExpressApplication): AppConfig {
         'Sessions and transcripts of the chat gateway. Live runs use the Socket.IO namespace `/chat-run` (see the README).',
       )
       .setVersion('1')
+      .addTag(
+        REFERENCE_API_TAG,
+        'The session and usage routes of the hermes-studio web client (EKKOLearnAI/hermes-studio), ' +
+          'in its shapes, so that it works against this gateway unchanged. Same data and bearer ' +
+          'token as `/api/sessions`; figures the gateway does not keep (costs, billing) are neutral.',
+      )
       .addBearerAuth()
       .build(),
   );

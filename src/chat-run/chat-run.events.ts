@@ -31,11 +31,19 @@ export interface AbortStartedPayload {
   graceMs: number;
 }
 
+/** A state event in `resumed.events`: its payload names the event too. */
+export interface ResumedStateEvent {
+  event: RunStateEvent['event'];
+  data: RunStateEvent['data'] & { event: RunStateEvent['event'] };
+}
+
 export interface RunFailedPayload {
   run_id?: string;
   error: string;
   code: RunFailureCode;
   queue_remaining: number;
+  /** Unix seconds: when the run was reported failed. */
+  timestamp: number;
 }
 
 export type RunFailureCode =
@@ -64,7 +72,7 @@ export interface ResumedPayload {
   messages: MessageDto[];
   isWorking: boolean;
   isAborting: boolean;
-  events: RunStateEvent[];
+  events: ResumedStateEvent[];
   inputTokens: number;
   outputTokens: number;
   queueLength: number;

@@ -3,8 +3,9 @@ import type { MessageDto } from '../sessions/dto/message.response.dto';
 import { presentMessage } from '../sessions/session.presenter';
 import { SessionRepository } from '../sessions/session.repository';
 import { TranscriptStore } from '../sessions/transcript.store';
-import type { ResumedPayload } from './chat-run.events';
+import type { ResumedPayload, ResumedStateEvent, RunStateEvent } from './chat-run.events';
 import { EventLog, type ReplayResult } from './event-log/event-log.service';
+import { assembleReplay } from './event-log/logged-event';
 import type { RunPipeline } from './runs/run-pipeline';
 import { SessionRuntimes } from './runtime/session-runtimes';
 import { ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
@@ -22,8 +23,9 @@ export interface ResumeAnswer {
  * and the last step — snapshot, replay, joining the room — is synchronous, so no live event falls
  * between the snapshot and the live tail and none arrives twice.
  *
- * A session the server has never seen is a new chat, not an error: it gets an empty `resumed`,
- * joins the room (its first `run` streams there) and nothing is stored.
+ * A session id the server has never seen is a new chat (clients resume a chat before its first
+ * run and wait for `resumed`): it gets an empty `resumed` and joins the room, and nothing is
+ * stored until its first `run`.
  */
 @Injectable()
 export class ResumeService {
@@ -44,22 +46,21 @@ export class ResumeService {
     const runtime = await this.runtimes.acquire(sessionId);
     // Gives the text streamed so far its stored ids; later text is patched in when sending.
     await runtime.activeRun?.flush().catch(() => undefined);
-    const known = await this.transcripts.facts(sessionId);
-    if (!known) return this.newChat(socket, sessionId, afterSeq);
-    if (runtime.facts?.createdAt !== known.createdAt) await this.runtimes.reload(runtime);
+    const facts = await this.transcripts.facts(sessionId);
+    if (!facts) return this.resumeNewChat(socket, sessionId, afterSeq);
+    // Deleted and created again (or created) through the REST API since the runtime read it.
+    if (runtime.facts?.createdAt !== facts.createdAt) await this.runtimes.reload(runtime);
     const page = await this.sessions.listMessages(sessionId, { limit });
-    // Counted after the page was read (and after the flush): every listed message is counted.
-    const facts = (await this.transcripts.facts(sessionId)) ?? known;
     let answer: ResumeAnswer = { seq: 0 };
     const send = (replay?: ReplayResult): void => {
       const messages = page.messages.map(presentMessage);
       const active = runtime.activeRun;
-      const unsaved = active ? overlayActiveRun(messages, active, sessionId) : 0;
+      const appended = active ? overlayActiveRun(messages, active, sessionId) : 0;
       const resumed: ResumedPayload = {
         messages,
         isWorking: runtime.isWorking,
         isAborting: runtime.isAborting,
-        events: runtime.isWorking ? [...runtime.stateEvents] : [],
+        events: runtime.isWorking ? runtime.stateEvents.map(resumedStateEvent) : [],
         // Stored with the session whenever it changes (before and after every run).
         inputTokens: facts.context.inputTokens,
         outputTokens: facts.context.outputTokens,
@@ -69,7 +70,8 @@ export class ResumeService {
           input: run.input,
           created_at: run.createdAt,
         })),
-        messageTotal: facts.messageCount + unsaved,
+        // The page's own count (one snapshot with the page) plus the drafts it does not hold.
+        messageTotal: page.total + appended,
         hasMoreBefore: page.hasMore,
         seq: this.log.latestSeq(sessionId),
         ...(replay ? { replayed: replay.complete } : {}),
@@ -84,14 +86,18 @@ export class ResumeService {
     return answer;
   }
 
-  /** A session id never seen: an empty chat; nothing is stored until its first `run`. */
-  private async newChat(
+  /**
+   * An empty chat at seq 0. Its event log is not opened (the log hangs off the session row,
+   * which the first `run` creates); a cursor is judged as that log would judge it: 0 is complete,
+   * anything above was never handed out.
+   */
+  private async resumeNewChat(
     socket: ChatSocket,
     sessionId: string,
-    afterSeq: number | undefined,
+    afterSeq?: number,
   ): Promise<ResumeAnswer> {
-    // Nothing was ever sent in it: a cursor of 0 has missed nothing, any other is not ours.
-    const replayed = afterSeq === undefined ? undefined : afterSeq === 0;
+    const replayed =
+      afterSeq === undefined ? undefined : assembleReplay(afterSeq, 0, 0, []).complete;
     const resumed: ResumedPayload = {
       messages: [],
       isWorking: false,
@@ -107,22 +113,29 @@ export class ResumeService {
       ...(replayed === undefined ? {} : { replayed }),
     };
     this.emitter.toSocket(socket, 'resumed', resumed, sessionId);
+    // The first run's events, from whichever socket sends it, reach this one.
     await socket.join(sessionRoom(sessionId));
     return { seq: 0, ...(replayed === undefined ? {} : { replayed }) };
   }
 }
 
+/** A state event as `resumed.events` lists it: its payload names the event too. */
+function resumedStateEvent(state: RunStateEvent): ResumedStateEvent {
+  return { event: state.event, data: { ...state.data, event: state.event } };
+}
+
 /**
  * Replaces the stored versions of the active run's messages by their in-memory drafts (text that
  * streamed after the last write) and appends drafts not written yet, with provisional negative
- * ids. Returns how many were appended (they are not in the stored count yet).
+ * ids. Returns how many were appended: exactly the drafts the page's count does not include
+ * (not stored yet, or stored after the page was read).
  */
 function overlayActiveRun(messages: MessageDto[], active: RunPipeline, sessionId: string): number {
   const drafts = active.drafts;
   const ids = active.storedIds;
   const byId = new Map(messages.map((message, index) => [message.id, index]));
   const newestListed = messages.reduce((max, message) => Math.max(max, message.id), 0);
-  let unsaved = 0;
+  let appended = 0;
   drafts.forEach((draft, index) => {
     const id = ids[index] ?? -(index + 1);
     const dto = presentMessage({
@@ -146,8 +159,8 @@ function overlayActiveRun(messages: MessageDto[], active: RunPipeline, sessionId
     } else if (ids[index] === undefined || id > newestListed) {
       // Not written yet, or written after the page was read.
       messages.push(dto);
-      if (ids[index] === undefined) unsaved++;
+      appended++;
     }
   });
-  return unsaved;
+  return appended;
 }

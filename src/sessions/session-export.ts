@@ -1,5 +1,46 @@
+import type { Response } from 'express';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Message, Session } from './session.types';
 import { presentMessage, presentSession } from './session.presenter';
+
+/** How an export is rendered and what kind of file it is downloaded as. */
+export interface ExportFile {
+  rendering: 'json' | 'markdown';
+  contentType: string;
+  extension: string;
+}
+
+export const EXPORT_FILES = {
+  json: { rendering: 'json', contentType: 'application/json; charset=utf-8', extension: 'json' },
+  markdown: {
+    rendering: 'markdown',
+    contentType: 'text/markdown; charset=utf-8',
+    extension: 'md',
+  },
+  /** The Markdown rendering as plain text. */
+  text: { rendering: 'markdown', contentType: 'text/plain; charset=utf-8', extension: 'txt' },
+} as const satisfies Record<string, ExportFile>;
+
+/** Streams the whole session to `res` as a download named after it. */
+export async function sendSessionExport(
+  res: Response,
+  session: Session,
+  pages: AsyncIterable<Message[]>,
+  file: ExportFile,
+): Promise<void> {
+  res.status(200);
+  res.setHeader('Content-Type', file.contentType);
+  res.setHeader(
+    'Content-Disposition',
+    `attachment; filename="session-${encodeURIComponent(session.id)}.${file.extension}"`,
+  );
+  const chunks =
+    file.rendering === 'markdown'
+      ? renderMarkdownExport(session, pages)
+      : renderJsonExport(session, pages);
+  await pipeline(Readable.from(chunks), res);
+}
 
 /**
  * Renders an export as a sequence of chunks so that a long transcript is streamed to the

@@ -21,6 +21,9 @@ export abstract class SessionRepository {
 
   abstract findById(id: string): Promise<Session | null>;
 
+  /** The sessions among `ids` that exist, in no particular order. */
+  abstract findManyByIds(ids: readonly string[]): Promise<Session[]>;
+
   /** Most recently active first; `cursor` comes from the previous page. */
   abstract list(query: SessionListQuery): Promise<Page<Session>>;
 

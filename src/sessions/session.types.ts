@@ -100,6 +100,11 @@ export interface MessagePage {
   /** Chronological order. */
   messages: Message[];
   hasMore: boolean;
+  /**
+   * How many messages the session held when the page was read: counted by the same statement
+   * that read the page, so a message stored meanwhile is either in both or in neither.
+   */
+  total: number;
 }
 
 export interface SearchHit {

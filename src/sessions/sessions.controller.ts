@@ -22,8 +22,6 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CreateSessionDto } from './dto/create-session.dto';
 import { ErrorResponseDto } from './dto/error.response.dto';
 import { ExportSessionQueryDto } from './dto/export-session.query.dto';
@@ -34,7 +32,7 @@ import { SearchSessionsQueryDto } from './dto/search-sessions.query.dto';
 import { SearchResultDto, SessionDto, SessionPageDto } from './dto/session.response.dto';
 import { SessionIdParamDto } from './dto/session-id.param.dto';
 import { UpdateSessionDto } from './dto/update-session.dto';
-import { renderJsonExport, renderMarkdownExport } from './session-export';
+import { EXPORT_FILES, sendSessionExport } from './session-export';
 import { presentMessage, presentSearchHit, presentSession } from './session.presenter';
 import { SessionsService } from './sessions.service';
 
@@ -117,20 +115,6 @@ export class SessionsController {
     @Res() res: Response,
   ): Promise<void> {
     const session = await this.sessions.get(id);
-    const pages = this.sessions.streamMessages(id);
-    const markdown = format === 'markdown';
-    res.status(200);
-    res.setHeader(
-      'Content-Type',
-      markdown ? 'text/markdown; charset=utf-8' : 'application/json; charset=utf-8',
-    );
-    res.setHeader(
-      'Content-Disposition',
-      `attachment; filename="session-${encodeURIComponent(id)}.${markdown ? 'md' : 'json'}"`,
-    );
-    const chunks = markdown
-      ? renderMarkdownExport(session, pages)
-      : renderJsonExport(session, pages);
-    await pipeline(Readable.from(chunks), res);
+    await sendSessionExport(res, session, this.sessions.streamMessages(id), EXPORT_FILES[format]);
   }
 }

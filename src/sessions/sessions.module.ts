@@ -14,6 +14,6 @@ import { TypeOrmSessionRepository } from './typeorm-session.repository';
     TranscriptStore,
     { provide: SessionRepository, useClass: TypeOrmSessionRepository },
   ],
-  exports: [SessionRepository, TranscriptStore],
+  exports: [SessionRepository, SessionsService, TranscriptStore],
 })
 export class SessionsModule {}

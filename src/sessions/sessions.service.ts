@@ -39,6 +39,11 @@ export class SessionsService {
     return session;
   }
 
+  /** The sessions among `ids` that exist. */
+  findMany(ids: readonly string[]): Promise<Session[]> {
+    return this.repository.findManyByIds(ids);
+  }
+
   messages(id: string, query: MessagePageQuery): Promise<MessagePage> {
     return this.repository.listMessages(id, query);
   }

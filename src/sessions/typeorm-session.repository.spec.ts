@@ -112,6 +112,22 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
     });
   });
 
+  describe('findManyByIds', () => {
+    it('finds the sessions that exist among the ids, each once', async () => {
+      await repo.create({ id: 'a', title: 'A' });
+      await repo.create({ id: 'b' });
+      await repo.create({ id: 'c' });
+      const found = await repo.findManyByIds(['b', 'missing', 'a', 'b']);
+      expect(found.map((session) => session.id).sort()).toEqual(['a', 'b']);
+      expect(found.find((session) => session.id === 'a')).toEqual(await repo.findById('a'));
+    });
+
+    it('is empty for no ids', async () => {
+      await repo.create({ id: 'a' });
+      expect(await repo.findManyByIds([])).toEqual([]);
+    });
+  });
+
   describe('list', () => {
     /** Creates sessions at the given clock times, in order. */
     async function createAt(entries: [id: string, seconds: number][]): Promise<void> {
@@ -201,6 +217,7 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
       expect(await repo.listMessages('s1', { limit: 5 })).toEqual({
         messages: [],
         hasMore: false,
+        total: 0,
       });
     });
 
@@ -209,19 +226,20 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
       expect(await repo.listMessages('s1', { limit: 3 })).toEqual({
         messages: all,
         hasMore: false,
+        total: 3,
       });
     });
 
     it('pages backwards from the newest, each page chronological', async () => {
       const all = await sessionWith(5);
       const newest = await repo.listMessages('s1', { limit: 2 });
-      expect(newest).toEqual({ messages: all.slice(3), hasMore: true });
+      expect(newest).toEqual({ messages: all.slice(3), hasMore: true, total: 5 });
 
       const middle = await repo.listMessages('s1', { limit: 2, before: newest.messages[0].id });
-      expect(middle).toEqual({ messages: all.slice(1, 3), hasMore: true });
+      expect(middle).toEqual({ messages: all.slice(1, 3), hasMore: true, total: 5 });
 
       const oldest = await repo.listMessages('s1', { limit: 2, before: middle.messages[0].id });
-      expect(oldest).toEqual({ messages: all.slice(0, 1), hasMore: false });
+      expect(oldest).toEqual({ messages: all.slice(0, 1), hasMore: false, total: 5 });
     });
 
     it('is an empty page before the first message', async () => {
@@ -229,6 +247,7 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
       expect(await repo.listMessages('s1', { limit: 2, before: all[0].id })).toEqual({
         messages: [],
         hasMore: false,
+        total: 3,
       });
     });
 
@@ -236,7 +255,11 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
       const own = await sessionWith(2);
       await repo.create({ id: 's2' });
       await append('s2', [user('other')]);
-      expect((await repo.listMessages('s1', { limit: 10 })).messages).toEqual(own);
+      expect(await repo.listMessages('s1', { limit: 10 })).toEqual({
+        messages: own,
+        hasMore: false,
+        total: 2,
+      });
     });
 
     it('refuses an unknown session', async () => {

@@ -6,6 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { serialWrite } from '../database/serial-transactions';
 import { decodeCursor, encodeCursor } from './cursor';
 import { MessageEntity } from './message.entity';
+import { readMessagePage } from './message-page';
 import { toMessage, toSession } from './session.mapper';
 import { searchSessions } from './session-search';
 import { SessionRepository } from './session.repository';
@@ -75,6 +76,15 @@ export class TypeOrmSessionRepository extends SessionRepository {
     return entity ? toSession(entity) : null;
   }
 
+  async findManyByIds(ids: readonly string[]): Promise<Session[]> {
+    if (ids.length === 0) return [];
+    const entities = await this.sessions
+      .createQueryBuilder('s')
+      .where('s.id IN (:...ids)', { ids: [...new Set(ids)] })
+      .getMany();
+    return entities.map(toSession);
+  }
+
   async list({ limit, cursor, profile }: SessionListQuery): Promise<Page<Session>> {
     const query = this.sessions
       .createQueryBuilder('s')
@@ -125,19 +135,9 @@ export class TypeOrmSessionRepository extends SessionRepository {
     if (!result.affected) throw AppError.unknownSession(id);
   }
 
-  async listMessages(sessionId: string, { before, limit }: MessagePageQuery): Promise<MessagePage> {
+  async listMessages(sessionId: string, query: MessagePageQuery): Promise<MessagePage> {
     await this.requireSession(sessionId);
-    const query = this.messages
-      .createQueryBuilder('m')
-      .where('m.session_id = :sessionId', { sessionId })
-      .orderBy('m.id', 'DESC')
-      .limit(limit + 1);
-    if (before !== undefined) query.andWhere('m.id < :before', { before });
-    const rows = await query.getMany();
-    return {
-      messages: rows.slice(0, limit).reverse().map(toMessage),
-      hasMore: rows.length > limit,
-    };
+    return readMessagePage(this.messages, sessionId, query);
   }
 
   async *streamMessages(sessionId: string, pageSize = 500): AsyncIterable<Message[]> {

@@ -54,5 +54,5 @@ function presentRun(run: RunUsage): RunUsageDto {
 }
 
 function presentFigures(figures: UsageFigures): UsageFiguresDto {
-  return { runs: figures.runs, ...presentTokens(figures) };
+  return { runs: figures.runs, sessions: figures.sessions, ...presentTokens(figures) };
 }

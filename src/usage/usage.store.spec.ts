@@ -22,8 +22,14 @@ const ZERO: TokenTotals = {
   reasoningTokens: 0,
 };
 
-const figures = (runs: number, totals: Partial<TokenTotals> = {}): UsageFigures => ({
+/** Figures of `runs` runs, each in its own session unless `sessions` says otherwise. */
+const figures = (
+  runs: number,
+  totals: Partial<TokenTotals> = {},
+  sessions = runs,
+): UsageFigures => ({
   runs,
+  sessions,
   ...ZERO,
   ...totals,
 });
@@ -313,12 +319,12 @@ describe('UsageStore (SQLite in memory, migrated)', () => {
         profile: null,
         from: '2025-03-04',
         to: '2025-03-10',
-        totals: figures(4, {
-          inputTokens: 470,
-          outputTokens: 47,
-          cacheReadTokens: 7,
-          reasoningTokens: 9,
-        }),
+        // s1 and s2, each once.
+        totals: figures(
+          4,
+          { inputTokens: 470, outputTokens: 47, cacheReadTokens: 7, reasoningTokens: 9 },
+          2,
+        ),
         // Largest first (input + output).
         byModel: [
           {
@@ -327,7 +333,7 @@ describe('UsageStore (SQLite in memory, migrated)', () => {
           },
           {
             model: 'hermes-4',
-            ...figures(2, { inputTokens: 150, outputTokens: 15, cacheReadTokens: 7 }),
+            ...figures(2, { inputTokens: 150, outputTokens: 15, cacheReadTokens: 7 }, 1),
           },
           { model: null, ...figures(1, { inputTokens: 20, outputTokens: 2 }) },
         ],
@@ -387,7 +393,7 @@ describe('UsageStore (SQLite in memory, migrated)', () => {
       const stats = await store.stats(7, 'default', NOW);
       expect(stats.profile).toBe('default');
       expect(stats.totals).toEqual(
-        figures(3, { inputTokens: 170, outputTokens: 17, cacheReadTokens: 7 }),
+        figures(3, { inputTokens: 170, outputTokens: 17, cacheReadTokens: 7 }, 1),
       );
       expect(stats.byModel.map((row) => row.model)).toEqual(['hermes-4', null]);
       expect(stats.byDay.find((row) => row.day === '2025-03-08')).toEqual({

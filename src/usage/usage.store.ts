@@ -104,7 +104,11 @@ export class UsageStore {
     const to = utcDay(now);
     const grouped = (column: 'day' | 'model'): Promise<FigureRow[]> =>
       this.figures(column, from, to, profile).getRawMany<FigureRow>();
-    const [dayRows, modelRows] = await Promise.all([grouped('day'), grouped('model')]);
+    const [dayRows, modelRows, sessions] = await Promise.all([
+      grouped('day'),
+      grouped('model'),
+      this.sessionsWithRuns(from, to, profile),
+    ]);
     const byDayFound = new Map(dayRows.map((row) => [String(row['day']), toFigures(row)]));
     const byDay: UsageStats['byDay'] = [];
     for (let index = days - 1; index >= 0; index--) {
@@ -113,6 +117,8 @@ export class UsageStore {
     }
     const totals = emptyFigures();
     for (const figures of byDay) addInto(totals, figures);
+    // A session active on several days counts once in the window.
+    totals.sessions = sessions;
     return {
       days,
       profile: profile ?? null,
@@ -139,12 +145,34 @@ export class UsageStore {
       .createQueryBuilder(RunUsageEntity, 'u')
       .select(`u.${column}`, column)
       .addSelect('COUNT(*)', 'runs')
-      // Bounded on both sides: rows stamped after `now` (clock skew) stay out of every figure.
-      .where('u.day >= :from AND u.day <= :to', { from, to })
+      .addSelect('COUNT(DISTINCT u.session_id)', 'sessions')
       .groupBy(`u.${column}`);
     for (const [field, name] of TOKEN_FIELDS) {
       query.addSelect(`COALESCE(SUM(u.${name}), 0)`, field);
     }
+    return this.inWindow(query, from, to, profile);
+  }
+
+  private async sessionsWithRuns(
+    from: string,
+    to: string,
+    profile: string | undefined,
+  ): Promise<number> {
+    const query = this.dataSource.manager
+      .createQueryBuilder(RunUsageEntity, 'u')
+      .select('COUNT(DISTINCT u.session_id)', 'sessions');
+    const row = await this.inWindow(query, from, to, profile).getRawOne<FigureRow>();
+    return Number(row?.['sessions'] ?? 0);
+  }
+
+  private inWindow(
+    query: SelectQueryBuilder<RunUsageEntity>,
+    from: string,
+    to: string,
+    profile: string | undefined,
+  ): SelectQueryBuilder<RunUsageEntity> {
+    // Bounded on both sides: rows stamped after `now` (clock skew) stay out of every figure.
+    query.where('u.day >= :from AND u.day <= :to', { from, to });
     if (profile !== undefined) query.andWhere('u.profile = :profile', { profile });
     return query;
   }
@@ -153,6 +181,7 @@ export class UsageStore {
 function emptyFigures(): UsageFigures {
   return {
     runs: 0,
+    sessions: 0,
     inputTokens: 0,
     outputTokens: 0,
     cacheReadTokens: 0,
@@ -165,6 +194,7 @@ function emptyFigures(): UsageFigures {
 function toFigures(row: FigureRow): UsageFigures {
   const figures = emptyFigures();
   figures.runs = Number(row['runs'] ?? 0);
+  figures.sessions = Number(row['sessions'] ?? 0);
   for (const [field] of TOKEN_FIELDS) figures[field] = Number(row[field] ?? 0);
   return figures;
 }

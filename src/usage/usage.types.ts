@@ -24,6 +24,8 @@ export interface RunUsage extends TokenTotals {
 
 export interface UsageFigures extends TokenTotals {
   runs: number;
+  /** Sessions with at least one of these runs. */
+  sessions: number;
 }
 
 export interface UsageStats {

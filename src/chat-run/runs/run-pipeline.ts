@@ -392,6 +392,8 @@ export class RunPipeline {
           error: outcome.error,
           code: outcome.code,
           queue_remaining: queued,
+          // Unix seconds, as the upstream's own run.failed carries (clients read it).
+          timestamp: Date.now() / 1000,
         });
       case 'aborted':
         return this.audience.emit('abort.completed', {

@@ -4,8 +4,12 @@ import type { Request } from 'express';
 import { AppError } from '../errors/app-error';
 import { AuthTokenService } from './auth-token.service';
 import { IS_PUBLIC } from './public.decorator';
+import { ACCEPTS_QUERY_TOKEN } from './query-token.decorator';
 
-/** Global guard for REST routes: `Authorization: Bearer <token>` unless the route is public. */
+/**
+ * Global guard for REST routes: `Authorization: Bearer <token>` unless the route is public; a
+ * route marked `@AcceptsQueryToken()` also takes it as `?token=` when the header is absent.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -21,7 +25,17 @@ export class AuthGuard implements CanActivate {
     ]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<Request>();
-    if (this.tokens.verify(AuthTokenService.bearer(request.headers.authorization))) return true;
+    const header = request.headers.authorization;
+    const token =
+      header === undefined && this.reflector.get<boolean>(ACCEPTS_QUERY_TOKEN, context.getHandler())
+        ? queryToken(request)
+        : AuthTokenService.bearer(header);
+    if (this.tokens.verify(token)) return true;
     throw new AppError('unauthorized', 'Missing or invalid bearer token', HttpStatus.UNAUTHORIZED);
   }
+}
+
+function queryToken(request: Request): string | undefined {
+  const value: unknown = (request.query as Record<string, unknown> | undefined)?.token;
+  return typeof value === 'string' ? value : undefined;
 }

@@ -66,6 +66,8 @@ export class SessionUsageDto {
 
 export class UsageFiguresDto extends TokenFiguresDto {
   runs!: number;
+  /** Sessions with at least one of these runs (in the totals, each session once). */
+  sessions!: number;
 }
 
 export class ModelUsageDto extends UsageFiguresDto {

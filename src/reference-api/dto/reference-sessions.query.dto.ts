@@ -1,0 +1,56 @@
+import { IntersectionType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { SearchSessionsQueryDto } from '../../sessions/dto/search-sessions.query.dto';
+
+/**
+ * Query strings of the hermes-studio client's session routes, validated like every other query
+ * of the API (unknown parameters are refused).
+ */
+
+export class ReferenceSourceQueryDto {
+  /** Only sessions of this source; every gateway session is `api_server`. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'source must be a source name' })
+  source?: string;
+}
+
+export class ReferenceListSessionsQueryDto extends ReferenceSourceQueryDto {
+  /** Most sessions to list. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  limit: number = 2000;
+}
+
+/** `q` and `limit` as the gateway's own search takes them, and `source`. */
+export class ReferenceSearchQueryDto extends IntersectionType(
+  SearchSessionsQueryDto,
+  ReferenceSourceQueryDto,
+) {}
+
+export const REFERENCE_EXPORT_MODES = ['full', 'compressed'] as const;
+export const REFERENCE_EXPORT_EXTENSIONS = ['json', 'txt'] as const;
+
+export class ReferenceExportQueryDto {
+  /**
+   * `compressed` is accepted and gives the full transcript too: the gateway never changes the
+   * stored transcript, and its summaries are only a run's input.
+   */
+  @IsOptional()
+  @IsIn(REFERENCE_EXPORT_MODES)
+  mode: (typeof REFERENCE_EXPORT_MODES)[number] = 'full';
+
+  /** `json` (the session and its messages) or `txt` (a readable transcript); default: by mode. */
+  @IsOptional()
+  @IsIn(REFERENCE_EXPORT_EXTENSIONS)
+  ext?: (typeof REFERENCE_EXPORT_EXTENSIONS)[number];
+
+  /** The API token, for a download opened as a plain URL; never logged. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  token?: string;
+}

@@ -1,0 +1,29 @@
+import { PickType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsOptional, Matches } from 'class-validator';
+import { ID_PATTERN, ID_RULE } from '../../sessions/dto/ids';
+import { UsageStatsQueryDto } from '../../usage/dto/usage.dto';
+
+/** Query strings of the hermes-studio client's usage routes. */
+
+export class ReferenceUsageQueryDto {
+  /** Session ids, comma-separated; unknown ids are left out of the answer. */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(',').filter((id) => id.length > 0) : value,
+  )
+  @IsArray()
+  @ArrayMaxSize(2000)
+  @Matches(ID_PATTERN, { each: true, message: `each of ids ${ID_RULE}` })
+  ids: string[] = [];
+}
+
+export class ReferenceContextLengthQueryDto {
+  /** Hermes profile; `default` when omitted. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'profile must be a profile name' })
+  profile?: string;
+}
+
+/** `days` as the gateway's own usage statistics take it. */
+export class ReferenceUsageStatsQueryDto extends PickType(UsageStatsQueryDto, ['days']) {}
