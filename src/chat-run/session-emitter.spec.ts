@@ -1,4 +1,4 @@
-import { testDatabase, type TestDatabase } from '../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../testing/test-database';
 import { TranscriptStore } from '../sessions/transcript.store';
 import { TokenCounter } from '../tokens/token-counter';
 import { DataSource } from 'typeorm';

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { CompressionCompletedPayload, CompressionStartedPayload } from './compression.events';
 import { configFor } from '../config/testing/config-for';
-import { testDatabase, type TestDatabase } from '../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../testing/test-database';
 import { HermesProfiles } from '../hermes/hermes-profiles';
 import { EphemeralSessionCleanup } from '../hermes/home/ephemeral-session-cleanup';
 import { HermesCleanupTask } from '../hermes/home/hermes-cleanup-task.entity';

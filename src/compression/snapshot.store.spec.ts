@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
-import { testDatabase, type TestDatabase } from '../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../testing/test-database';
 import { TypeOrmSessionRepository } from '../sessions/typeorm-session.repository';
-import { CompressionSnapshotEntity } from './compression-snapshot.entity';
 import { Snapshot, SnapshotStore } from './snapshot.store';
 import { TokenCounter } from '../tokens/token-counter';
 
@@ -22,8 +21,15 @@ describe('SnapshotStore (SQLite in memory, migrated)', () => {
   let store: SnapshotStore;
 
   /** The stored row itself, timestamps included. */
-  const rowOf = (sessionId: string): Promise<CompressionSnapshotEntity | null> =>
-    dataSource.manager.findOneBy(CompressionSnapshotEntity, { sessionId });
+  const rowOf = async (
+    sessionId: string,
+  ): Promise<{ createdAt: number; updatedAt: number } | null> => {
+    const [row] = await dataSource.query<{ created_at: number; updated_at: number }[]>(
+      'SELECT created_at, updated_at FROM compression_snapshots WHERE session_id = ?',
+      [sessionId],
+    );
+    return row ? { createdAt: row.created_at, updatedAt: row.updated_at } : null;
+  };
 
   /** Freezes the clock the store reads (Date.now) at `seconds`. */
   const clockAt = (seconds: number): void => {

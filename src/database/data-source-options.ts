@@ -1,7 +1,6 @@
 import * as sqlite3 from 'sqlite3';
-import { DataSourceOptions } from 'typeorm';
+import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DatabaseSettings } from '../config/app-config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { StorableTextClient } from './postgres-text';
 
@@ -15,9 +14,10 @@ const quietSqlite3 = Object.create(sqlite3, {
 }) as typeof sqlite3;
 
 /** TypeORM options for either backend; the schema itself comes only from migrations. */
-export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+export function dataSourceOptions(settings: DatabaseSettings): TypeOrmModuleOptions {
   const common = {
-    entities: ENTITIES,
+    // Each feature module registers the entities it reads (TypeOrmModule.forFeature).
+    autoLoadEntities: true,
     migrations: MIGRATIONS,
     migrationsRun: false,
     synchronize: false,

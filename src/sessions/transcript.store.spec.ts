@@ -1,4 +1,4 @@
-import { testDatabase, type TestDatabase } from '../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../testing/test-database';
 import { TokenCounter } from '../tokens/token-counter';
 import type { NewMessage, ToolCall } from './session.types';
 import { appendMessages } from './testing/append-messages';

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { SnapshotStore } from '../compression/snapshot.store';
 import { TokenCounter } from '../tokens/token-counter';
-import { testDatabase, type TestDatabase } from '../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../testing/test-database';
 import type { HermesUsage } from '../hermes/hermes-events';
 import type { TokenTotals } from '../sessions/session.types';
 import { TranscriptStore } from '../sessions/transcript.store';

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ENTITIES } from '../../database/entities';
+import { TYPEORM_ENTITIES } from '../../testing/migrated-memory-db';
 import { MIGRATIONS } from '../../database/migrations';
 import { EventLog1764250000000 } from '../../database/migrations/1764250000000-event-log';
-import { EVENT_LOG_ENTITIES } from './event-log.entities';
 import type { EventLogOptions } from './event-log.options';
 import { EventLog, LoggedEvent } from './event-log.service';
 import { EventLogStore } from './event-log.store';
@@ -22,7 +21,7 @@ async function eventLogDataSource(): Promise<DataSource> {
   return new DataSource({
     type: 'sqlite',
     database: ':memory:',
-    entities: [...new Set<Ctor>([...ENTITIES, ...EVENT_LOG_ENTITIES])],
+    entities: TYPEORM_ENTITIES,
     migrations: [...new Set<Ctor>([...MIGRATIONS, EventLog1764250000000])],
     migrationsRun: true,
     logging: false,

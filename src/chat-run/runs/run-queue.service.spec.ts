@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppError } from '../../common/errors/app-error';
 import { configFor } from '../../config/testing/config-for';
 import type { GroupCommit } from '../../database/sql/group-commit';
-import { testDatabase, type TestDatabase } from '../../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../../testing/test-database';
 import { TranscriptStore } from '../../sessions/transcript.store';
 import { TypeOrmSessionRepository } from '../../sessions/typeorm-session.repository';
 import { TokenCounter } from '../../tokens/token-counter';

@@ -6,7 +6,26 @@ import {
   textOf,
   nullableTextOf,
 } from '../../database/sql/sql-client';
-import { ACTIVE_RUN_STATUSES, type RunStatus } from './run.entity';
+
+/**
+ * A run's lifecycle. `queued` rows are the session's durable FIFO queue (ordered by `created_at`,
+ * then `id`); `starting`/`running`/`aborting` rows are active (at most one per session); the rest
+ * are finished and double as the idempotency record for `queue_id`.
+ */
+export type RunStatus =
+  | 'queued'
+  | 'starting'
+  | 'running'
+  | 'aborting'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted';
+
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['starting', 'running', 'aborting'];
+
+/** A fresh upstream session per run (the gateway sends the whole history itself). */
+export const upstreamSessionOf = (run: Pick<RunRecord, 'id'>): string => `eph_${run.id}`;
 
 /** A `queue_id` is remembered this long after its run ended (idempotent `run`). */
 export const DUPLICATE_WINDOW_S = 24 * 60 * 60;

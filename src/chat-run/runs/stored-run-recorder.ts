@@ -11,8 +11,7 @@ import type { SessionRuntime } from '../runtime/session-runtime';
 import type { RunTranscript } from '../transcript/transcript.reducer';
 import { RunLedger } from './run-ledger';
 import type { RunHistory, RunRecorder, SettledOutcome } from './run-recorder';
-import { upstreamSessionOf } from './run.entity';
-import type { RunEnd, RunRecord } from './run.store';
+import { upstreamSessionOf, type RunEnd, type RunRecord } from './run.store';
 import type { TranscriptWriter } from './transcript-writer';
 
 /**

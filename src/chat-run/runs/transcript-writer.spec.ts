@@ -1,4 +1,4 @@
-import { testDatabase, type TestDatabase } from '../../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../../testing/test-database';
 import type { HermesRunEvent } from '../../hermes/hermes-events';
 import type { Message } from '../../sessions/session.types';
 import { appendMessages } from '../../sessions/testing/append-messages';

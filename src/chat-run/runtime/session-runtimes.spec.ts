@@ -1,4 +1,4 @@
-import { testDatabase, type TestDatabase } from '../../database/testing/test-database';
+import { testDatabase, type TestDatabase } from '../../testing/test-database';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TokenCounter } from '../../tokens/token-counter';

@@ -1,5 +1,5 @@
 import { DataSource, DefaultNamingStrategy, Table } from 'typeorm';
-import { ENTITIES } from '../entities';
+import { TYPEORM_ENTITIES } from '../../testing/migrated-memory-db';
 import { MIGRATIONS } from './index';
 
 /**
@@ -33,7 +33,7 @@ describe('migrations', () => {
     dataSource = await new DataSource({
       type: 'sqlite',
       database: ':memory:',
-      entities: ENTITIES,
+      entities: TYPEORM_ENTITIES,
       migrations: MIGRATIONS,
       migrationsRun: true,
       namingStrategy: new MigrationForeignKeyNames(),
@@ -54,7 +54,7 @@ describe('migrations', () => {
     );
   });
 
-  it('produce exactly the schema the entities describe', async () => {
+  it('produce exactly the schema the TypeORM entities describe', async () => {
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });

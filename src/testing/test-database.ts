@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { GroupCommit } from '../sql/group-commit';
-import { SqlClient } from '../sql/sql-client';
+import { GroupCommit } from '../database/sql/group-commit';
+import { SqlClient } from '../database/sql/sql-client';
 import { migratedMemoryDb } from './migrated-memory-db';
 
 export interface TestDatabase {
