@@ -1,5 +1,5 @@
 import * as sqlite3 from 'sqlite3';
-import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { DataSourceOptions } from 'typeorm';
 import type { DatabaseSettings } from '../config/app-config';
 import { MIGRATIONS } from './migrations';
 import { StorableTextClient } from './postgres-text';
@@ -14,10 +14,8 @@ const quietSqlite3 = Object.create(sqlite3, {
 }) as typeof sqlite3;
 
 /** TypeORM options for either backend; the schema itself comes only from migrations. */
-export function dataSourceOptions(settings: DatabaseSettings): TypeOrmModuleOptions {
+export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const common = {
-    // Each feature module registers the entities it reads (TypeOrmModule.forFeature).
-    autoLoadEntities: true,
     migrations: MIGRATIONS,
     migrationsRun: false,
     synchronize: false,

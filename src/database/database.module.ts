@@ -18,7 +18,11 @@ import { SqlClient } from './sql/sql-client';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => dataSourceOptions(config.database),
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.database),
+        // Each feature module registers the entities it reads (TypeOrmModule.forFeature).
+        autoLoadEntities: true,
+      }),
       dataSourceFactory: async (options) => {
         if (!options) throw new Error('database options are missing');
         if (options.type === 'sqlite') await mkdir(dirname(options.database), { recursive: true });
