@@ -1,6 +1,7 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ChatRunModule } from './chat-run/chat-run.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { AuthModule } from './common/auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { validationException } from './common/errors/validation';
@@ -22,6 +23,7 @@ export class AppModule {
         AppConfigModule.forRoot(env),
         LoggingModule,
         DatabaseModule,
+        ClusterModule,
         AuthModule,
         HealthModule,
         SessionsModule,

@@ -21,14 +21,15 @@ import {
 } from './dto/socket-payloads.dto';
 import { parseRunInput } from './dto/run-input';
 import { validatePayload } from './dto/validate-payload';
-import { ResumeService } from './resume.service';
 import { RunQueueService } from './runs/run-queue.service';
 import { ChatNamespace, ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
+import { SessionRequests } from './session-requests';
 
 /**
  * The `/chat-run` namespace: a door. The handshake authenticates (middleware); each handler
- * validates its payload and delegates to the queue or the resume service. Answers go to the ack
- * callback when the client gave one, else failures go out as `request.error`.
+ * validates its payload and delegates: a session's requests to the instance that holds the
+ * session, a session-less run to the queue. Answers go to the ack callback when the client gave
+ * one, else failures go out as `request.error`.
  */
 @WebSocketGateway({ namespace: '/chat-run' })
 export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
@@ -36,14 +37,15 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
 
   constructor(
     private readonly handshake: ChatHandshake,
+    private readonly sessions: SessionRequests,
     private readonly queue: RunQueueService,
-    private readonly resume: ResumeService,
     private readonly emitter: SessionEmitter,
     private readonly config: AppConfig,
   ) {}
 
   afterInit(namespace: ChatNamespace): void {
     this.emitter.bind(namespace);
+    this.sessions.listen(namespace);
     namespace.use(this.handshake.admit);
   }
 
@@ -72,7 +74,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
         };
       }
       await socket.join(sessionRoom(payload.session_id));
-      const accepted = await this.queue.submit({
+      const accepted = await this.sessions.run({
         ...request,
         sessionId: payload.session_id,
         queueId: payload.queue_id,
@@ -94,7 +96,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   ): Promise<void> {
     return this.answer(socket, 'cancel_queued_run', ack, body, async () => {
       const { session_id, queue_id } = validatePayload(CancelQueuedRunDto, body);
-      const { removed, queueLength } = await this.queue.cancel(session_id, queue_id);
+      const { removed, queueLength } = await this.sessions.cancel(session_id, queue_id);
       return { removed, queue_length: queueLength };
     });
   }
@@ -107,7 +109,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   ): Promise<void> {
     return this.answer(socket, 'resume', ack, body, async () => {
       const { session_id, after_seq, limit } = validatePayload(ResumePayloadDto, body);
-      const answer = await this.resume.resume(socket, session_id, limit, after_seq);
+      const answer = await this.sessions.resume(socket, session_id, limit, after_seq);
       return { session_id, seq: answer.seq, replayed: answer.replayed ?? null };
     });
   }
@@ -121,7 +123,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
     return this.answer(socket, 'abort', ack, body, async () => {
       const { session_id } = validatePayload(SessionRefDto, body);
       await socket.join(sessionRoom(session_id));
-      const aborting = await this.queue.abort(session_id);
+      const aborting = await this.sessions.abort(session_id);
       if (!aborting) {
         // Nothing to stop; told to the asking socket only (the session may not even exist).
         const ignored = { synced: false, ignored: true };
@@ -139,7 +141,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   ): Promise<void> {
     return this.answer(socket, 'approval.respond', ack, body, async () => {
       const { session_id, choice, request_id } = validatePayload(ApprovalRespondDto, body);
-      await this.queue.respondToApproval(session_id, choice, request_id);
+      await this.sessions.respondToApproval(session_id, choice, request_id);
       return { session_id };
     });
   }

@@ -4,6 +4,9 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { errorMessage } from '../common/errors/error-message';
+import { SessionLeases } from '../cluster/session-leases';
+import { AppConfig } from '../config/app-config';
 import { GroupCommit } from '../database/sql/group-commit';
 import { EventLog } from './event-log/event-log.service';
 import { RunQueueService } from './runs/run-queue.service';
@@ -12,21 +15,34 @@ import { RunStore } from './runs/run.store';
 /**
  * Start: runs recorded as active by the previous process are taken over (followed through the
  * upstream's status endpoint, or created again under the same idempotency key), and queues left
- * behind start. Stop: no new runs, partial transcripts and events written, upstream streams
- * closed (the upstream runs go on; the next start recovers them).
+ * behind start. With several instances, each takes over only the sessions nobody holds (their
+ * holder died or never was), at start and then every half lease. Stop: no new runs, partial
+ * transcripts and events written, upstream streams closed (the upstream runs go on; the next
+ * start, or another instance, recovers them).
  */
 @Injectable()
 export class ChatRunLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ChatRunLifecycle.name);
+  private scanner: NodeJS.Timeout | undefined;
+  private scanning = false;
 
   constructor(
     private readonly runs: RunStore,
     private readonly queue: RunQueueService,
     private readonly log: EventLog,
     private readonly commit: GroupCommit,
+    private readonly leases: SessionLeases,
+    private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.leases.enabled) {
+      await this.takeOverOrphans();
+      const everyMs = (this.config.cluster?.leaseMs ?? 0) / 2;
+      this.scanner = setInterval(() => void this.takeOverOrphans(), everyMs);
+      this.scanner.unref();
+      return;
+    }
     const active = await this.runs.active();
     for (const run of active) await this.queue.recover(run);
     const busy = new Set(active.map((run) => run.sessionId));
@@ -37,7 +53,25 @@ export class ChatRunLifecycle implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
+  /** Several instances: every session with runs to drive and no living holder is taken over. */
+  private async takeOverOrphans(): Promise<void> {
+    if (this.scanning) return;
+    this.scanning = true;
+    try {
+      for (const sessionId of await this.leases.orphans()) {
+        if (!(await this.leases.acquire(sessionId))) continue;
+        this.logger.log(`Taking over session ${sessionId}`);
+        await this.queue.takeOver(sessionId);
+      }
+    } catch (error) {
+      this.logger.warn(`Looking for sessions to take over failed: ${errorMessage(error)}`);
+    } finally {
+      this.scanning = false;
+    }
+  }
+
   async beforeApplicationShutdown(signal?: string): Promise<void> {
+    clearInterval(this.scanner);
     this.queue.stopAccepting();
     const detached = await this.queue.detachAll();
     await this.log.closeAll();

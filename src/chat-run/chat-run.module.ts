@@ -16,6 +16,7 @@ import { RunStore } from './runs/run.store';
 import { StoredRunDeps } from './runs/stored-run-recorder';
 import { SessionRuntimes } from './runtime/session-runtimes';
 import { SessionEmitter } from './session-emitter';
+import { SessionRequests } from './session-requests';
 
 /** The `/chat-run` Socket.IO namespace: runs, queue, abort, resume and replay. */
 @Module({
@@ -31,6 +32,7 @@ import { SessionEmitter } from './session-emitter';
     RunStatusFollower,
     RunStore,
     SessionEmitter,
+    SessionRequests,
     SessionRuntimes,
     StoredRunDeps,
   ],

@@ -8,7 +8,7 @@ import { EventLog, type ReplayResult } from './event-log/event-log.service';
 import { assembleReplay } from './event-log/logged-event';
 import type { RunPipeline } from './runs/run-pipeline';
 import { SessionRuntimes } from './runtime/session-runtimes';
-import { ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
+import { SessionEmitter, type SocketTarget } from './session-emitter';
 
 export const DEFAULT_RESUME_LIMIT = 200;
 
@@ -38,7 +38,7 @@ export class ResumeService {
   ) {}
 
   async resume(
-    socket: ChatSocket,
+    socket: SocketTarget,
     sessionId: string,
     limit = DEFAULT_RESUME_LIMIT,
     afterSeq?: number,
@@ -78,7 +78,7 @@ export class ResumeService {
       };
       this.emitter.toSocket(socket, 'resumed', resumed, sessionId);
       if (replay?.complete) this.emitter.replay(socket, replay.events);
-      void socket.join(sessionRoom(sessionId));
+      this.emitter.join(socket, sessionId);
       answer = { seq: resumed.seq, ...(replay ? { replayed: replay.complete } : {}) };
     };
     if (afterSeq === undefined) send();
@@ -91,11 +91,7 @@ export class ResumeService {
    * which the first `run` creates); a cursor is judged as that log would judge it: 0 is complete,
    * anything above was never handed out.
    */
-  private async resumeNewChat(
-    socket: ChatSocket,
-    sessionId: string,
-    afterSeq?: number,
-  ): Promise<ResumeAnswer> {
+  private resumeNewChat(socket: SocketTarget, sessionId: string, afterSeq?: number): ResumeAnswer {
     const replayed =
       afterSeq === undefined ? undefined : assembleReplay(afterSeq, 0, 0, []).complete;
     const resumed: ResumedPayload = {
@@ -114,7 +110,7 @@ export class ResumeService {
     };
     this.emitter.toSocket(socket, 'resumed', resumed, sessionId);
     // The first run's events, from whichever socket sends it, reach this one.
-    await socket.join(sessionRoom(sessionId));
+    this.emitter.join(socket, sessionId);
     return { seq: 0, ...(replayed === undefined ? {} : { replayed }) };
   }
 }

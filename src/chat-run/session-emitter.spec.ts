@@ -69,7 +69,7 @@ describe('SessionEmitter (real EventLog on SQLite in memory)', () => {
         [id],
       );
     }
-    log = new EventLog(db.sql, db.commit, new TranscriptStore(db.sql, tokens), {
+    log = new EventLog(db.sql, db.commit, new TranscriptStore(db.sql, tokens), db.leases, {
       flushIntervalMs: NEVER,
     });
     emitter = new SessionEmitter(log);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { EventLog } from './event-log/event-log.service';
+import type { FORWARDED_REQUEST, ForwardedAnswer, ForwardedRequest } from './session-requests';
 import type {
   ClientToServerEvents,
   GatewayEventName,
@@ -16,7 +17,13 @@ export interface ChatSocketData {
   profile: string;
 }
 
-type ServerSideEvents = Record<string, never>;
+/** Between instances: a request about a session, forwarded to the instance that holds it. */
+interface ServerSideEvents {
+  [FORWARDED_REQUEST]: (
+    request: ForwardedRequest,
+    respond: (answer: ForwardedAnswer | null) => void,
+  ) => void;
+}
 
 export type ChatNamespace = Namespace<
   ClientToServerEvents,
@@ -32,6 +39,9 @@ export type ChatSocket = Socket<
 >;
 
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+
+/** A socket of this instance, or the id of a socket connected to any instance. */
+export type SocketTarget = ChatSocket | string;
 
 /**
  * The one path by which events reach clients. Room events get `event`, `session_id` and the
@@ -72,26 +82,43 @@ export class SessionEmitter {
     this.emit(sessionId, event, payload);
   }
 
-  /** To one socket only, without seq (replies such as `resumed`, and session-less runs). */
+  /**
+   * To one socket only, without seq (replies such as `resumed`, and session-less runs). The
+   * socket is this instance's, or (several instances) named by its id wherever it is.
+   */
   toSocket<K extends GatewayEventName>(
-    socket: ChatSocket,
+    socket: SocketTarget,
     event: K,
     payload: GatewayEventPayloads[K],
     sessionId?: string,
   ): void;
   toSocket(
-    socket: ChatSocket,
+    socket: SocketTarget,
     event: string,
     payload: UpstreamEventPayload,
     sessionId?: string,
   ): void;
-  toSocket(socket: ChatSocket, event: string, payload: object, sessionId?: string): void {
-    socket.emit(event, { ...payload, event, ...(sessionId ? { session_id: sessionId } : {}) });
+  toSocket(socket: SocketTarget, event: string, payload: object, sessionId?: string): void {
+    const wire = { ...payload, event, ...(sessionId ? { session_id: sessionId } : {}) };
+    if (typeof socket === 'string') this.namespace?.to(socket).emit(event, wire);
+    else socket.emit(event, wire);
   }
 
   /** Replays recorded events (already tagged) to one socket. */
-  replay(socket: ChatSocket, events: readonly { event: string }[]): void {
-    for (const recorded of events) socket.emit(recorded.event, recorded);
+  replay(socket: SocketTarget, events: readonly { event: string }[]): void {
+    for (const recorded of events) {
+      if (typeof socket === 'string') this.namespace?.to(socket).emit(recorded.event, recorded);
+      else socket.emit(recorded.event, recorded);
+    }
+  }
+
+  /**
+   * Joins a socket to the session's room. For a socket on another instance the join travels the
+   * same way as the events sent to it before, so it takes effect after them.
+   */
+  join(socket: SocketTarget, sessionId: string): void {
+    if (typeof socket === 'string') this.namespace?.in(socket).socketsJoin(sessionRoom(sessionId));
+    else void socket.join(sessionRoom(sessionId));
   }
 
   private emit(sessionId: string, event: string, payload: object): void {

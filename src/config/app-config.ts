@@ -44,6 +44,13 @@ export interface CompressionSettings {
   timeoutMs: number;
 }
 
+/** Multi-instance mode (`REDIS_URL`); absent when one process serves everything. */
+export interface ClusterSettings {
+  redisUrl: string;
+  keyPrefix: string;
+  leaseMs: number;
+}
+
 export interface ChatRunSettings {
   maxInputBytes: number;
   abortGraceMs: number;
@@ -70,6 +77,7 @@ export class AppConfig {
   readonly hermes: HermesDefaults;
   readonly chatRun: ChatRunSettings;
   readonly compression: CompressionSettings;
+  readonly cluster: ClusterSettings | null;
 
   constructor(config: ConfigService<{ [VALIDATED_ENV_KEY]: EnvironmentVariables }, true>) {
     const validated = config.get(VALIDATED_ENV_KEY, { infer: true });
@@ -116,6 +124,10 @@ export class AppConfig {
       summaryFraction: env('COMPRESSION_SUMMARY_FRACTION'),
       timeoutMs: env('COMPRESSION_TIMEOUT_MS'),
     };
+    const redisUrl = env('REDIS_URL');
+    this.cluster = redisUrl
+      ? { redisUrl, keyPrefix: env('REDIS_KEY_PREFIX'), leaseMs: env('RUN_LEASE_MS') }
+      : null;
   }
 }
 

@@ -201,6 +201,30 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1000)
   COMPRESSION_TIMEOUT_MS: number = 120000;
+
+  // --- Several instances (all optional; unset: one process serves everything) ---
+
+  /**
+   * Turns multi-instance mode on: rooms and cross-instance requests go through this Redis, and
+   * runs are owned through leases in the database (which must then be PostgreSQL).
+   */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Every Redis key and channel of this deployment starts with it (deployments can share a Redis). */
+  @Matches(/^[A-Za-z0-9:_.-]{1,64}$/, { message: 'must be 1–64 of A-Z a-z 0-9 : _ . -' })
+  REDIS_KEY_PREFIX: string = 'hermes-gateway:';
+
+  /**
+   * How long an instance's hold on a session (and its runs) lasts without renewal: an instance that
+   * dies has its runs taken over by another within about this long.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(10 * 60 * 1000)
+  RUN_LEASE_MS: number = 15_000;
 }
 
 export const LOG_LEVEL_VALUES = LOG_LEVELS;

@@ -34,5 +34,10 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) throw new InvalidEnvironmentError(errors.map(describe));
+  if (env.REDIS_URL && !env.DATABASE_URL?.startsWith('postgres')) {
+    throw new InvalidEnvironmentError([
+      'REDIS_URL (several instances) needs PostgreSQL: set DATABASE_URL to a postgres:// URL',
+    ]);
+  }
   return env;
 }

@@ -2,11 +2,32 @@ import { Global, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, Migration } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { GroupCommit } from './sql/group-commit';
 import { SqlClient } from './sql/sql-client';
+
+/** Any constant: the key of the advisory lock that instances starting together migrate under. */
+const MIGRATION_LOCK = 74_017_301;
+
+/**
+ * Runs the pending migrations. On PostgreSQL several instances may start at once on an empty
+ * schema: they take turns under an advisory lock, and those that come after find nothing to do.
+ */
+async function migrateAlone(dataSource: DataSource): Promise<Migration[]> {
+  if (dataSource.options.type !== 'postgres') {
+    return dataSource.runMigrations({ transaction: 'each' });
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}
 
 /**
  * Opens the database and brings its schema up to date before anything else uses it. Global:
@@ -30,7 +51,7 @@ import { SqlClient } from './sql/sql-client';
         if (options.type === 'postgres' && options.schema) {
           await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
         }
-        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        const applied = await migrateAlone(dataSource);
         if (applied.length > 0) {
           new Logger('Database').log(
             `Applied migrations: ${applied.map((m) => m.name).join(', ')}`,

@@ -10,6 +10,8 @@ import { GroupCommit } from '../../database/sql/group-commit';
 import { SqlClient } from '../../database/sql/sql-client';
 import { TranscriptStore } from '../../sessions/transcript.store';
 import { TokenCounter } from '../../tokens/token-counter';
+import { SessionLeases } from '../../cluster/session-leases';
+import { configFor } from '../../config/testing/config-for';
 
 /** setTimeout's maximum: a log whose timer must never fire within the test run. */
 const NEVER = 2 ** 31 - 1;
@@ -48,18 +50,22 @@ describe('EventLog (SQLite in memory, migrated)', () => {
   let sql: SqlClient;
   let commit: GroupCommit;
   let transcripts: TranscriptStore;
+  let leases: SessionLeases;
   const tokens = new TokenCounter();
   const opened: EventLog[] = [];
 
   /** A log closed after the test; crash tests drop theirs instead. */
   const makeLog = (options: Partial<EventLogOptions> = {}): EventLog => {
-    const log = new EventLog(sql, commit, transcripts, { flushIntervalMs: NEVER, ...options });
+    const log = new EventLog(sql, commit, transcripts, leases, {
+      flushIntervalMs: NEVER,
+      ...options,
+    });
     opened.push(log);
     return log;
   };
   /** A log nobody closes: the process "dies" with it. */
   const crashingLog = (options: Partial<EventLogOptions> = {}): EventLog =>
-    new EventLog(sql, commit, transcripts, { flushIntervalMs: NEVER, ...options });
+    new EventLog(sql, commit, transcripts, leases, { flushIntervalMs: NEVER, ...options });
 
   const appendMany = (log: EventLog, sessionId: string, count: number): LoggedEvent[] =>
     Array.from({ length: count }, (_, i) =>
@@ -89,6 +95,7 @@ describe('EventLog (SQLite in memory, migrated)', () => {
     sql = new SqlClient(dataSource);
     commit = new GroupCommit(sql);
     transcripts = new TranscriptStore(sql, tokens);
+    leases = new SessionLeases(sql, commit, configFor());
   });
 
   beforeEach(async () => {

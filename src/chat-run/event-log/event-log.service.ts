@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { SessionLeases } from '../../cluster/session-leases';
 import { GroupCommit } from '../../database/sql/group-commit';
 import { SqlClient, type SqlExecutor } from '../../database/sql/sql-client';
 import { TranscriptStore } from '../../sessions/transcript.store';
@@ -39,10 +40,11 @@ export class EventLog implements OnApplicationShutdown {
     sql: SqlClient,
     commit: GroupCommit,
     sessions: TranscriptStore,
+    leases: SessionLeases,
     @Optional() @Inject(EVENT_LOG_OPTIONS) options?: Partial<EventLogOptions>,
   ) {
     this.options = resolveEventLogOptions(options);
-    this.store = new EventLogStore(sql, commit);
+    this.store = new EventLogStore(sql, commit, leases);
     this.writer = new EventLogWriter(
       this.store,
       this.options,

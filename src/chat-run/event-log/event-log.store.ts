@@ -1,3 +1,4 @@
+import type { SessionLeases } from '../../cluster/session-leases';
 import { GroupCommit } from '../../database/sql/group-commit';
 import {
   SqlClient,
@@ -63,6 +64,7 @@ export class EventLogStore {
   constructor(
     private readonly sql: SqlClient,
     private readonly commit: GroupCommit,
+    private readonly leases: SessionLeases,
   ) {
     this.statements = eventLogStatements(sql);
   }
@@ -95,6 +97,8 @@ export class EventLogStore {
     batches: readonly BatchRow[],
     heads: readonly HeadRow[],
   ): Promise<void> {
+    // Only the instance holding a session numbers and stores its events.
+    for (const head of heads) await this.leases.guard(tx, head.sessionId);
     await this.upsert(tx, 'batch', batches, (b) => [b.sessionId, b.firstSeq, b.lastSeq, b.events]);
     await this.upsert(tx, 'head', heads, (h) => [
       h.sessionId,

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { LeaseLostError } from '../../cluster/session-leases';
 import type { EventLogOptions } from './event-log.options';
 import { BatchRow, EventLogStore, HeadRow } from './event-log.store';
 import type { LoggedEvent } from './logged-event';
@@ -140,19 +141,24 @@ export class EventLogWriter {
     let lastError = chunkError;
     let reachable = true;
     for (const job of chunk) {
+      let jobError = chunk.length === 1 ? chunkError : undefined;
       if (reachable && chunk.length > 1) {
         try {
           await this.store.write(batchRows([job]), [job.head]);
           this.committed(job);
           continue;
         } catch (error) {
-          lastError = error;
+          lastError = jobError = error;
         }
+      }
+      if (jobError instanceof LeaseLostError) {
+        this.discard(job, 'another instance holds the session now');
+        continue;
       }
       if (reachable) {
         try {
           if (!(await this.sessionExists(job.log.sessionId))) {
-            this.discard(job);
+            this.discard(job, 'the session was deleted');
             continue;
           }
         } catch (error) {
@@ -185,12 +191,15 @@ export class EventLogWriter {
     if (this.isAttached(log)) this.markDirty(log);
   }
 
-  /** The session row is gone and its stored log with it (cascade): stop keeping events. */
-  private discard({ log }: WriteJob): void {
+  /**
+   * The session row is gone and its stored log with it (cascade), or another instance holds the
+   * session now and keeps its log: stop keeping events here.
+   */
+  private discard({ log }: WriteJob, why: string): void {
     log.gone = true;
     log.inFlight = null;
     log.pending = [];
-    this.logger.log(`Session ${log.sessionId} was deleted; its event log is no longer kept`);
+    this.logger.log(`Session ${log.sessionId}: ${why}; its event log is no longer kept here`);
   }
 
   private reportOutcome(attempted: number, failed: number, error: unknown): void {

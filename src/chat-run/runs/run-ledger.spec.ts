@@ -39,7 +39,7 @@ describe('RunLedger (SQLite in memory, migrated)', () => {
     sessions = new TypeOrmSessionRepository(db.dataSource);
     transcripts = new TranscriptStore(db.sql, tokens);
     const usage = new UsageStore(db.dataSource, db.sql, db.commit, transcripts);
-    ledger = new RunLedger(db.commit, new RunStore(db.sql), transcripts, usage);
+    ledger = new RunLedger(db.commit, new RunStore(db.sql), transcripts, usage, db.leases);
   });
 
   beforeEach(async () => {

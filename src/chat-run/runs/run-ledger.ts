@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SessionLeases } from '../../cluster/session-leases';
 import { GroupCommit } from '../../database/sql/group-commit';
 import type { SqlExecutor } from '../../database/sql/sql-client';
 import { storedPreviewText } from '../../content/content-blocks';
@@ -66,6 +67,8 @@ const nowSeconds = (): number => Date.now() / 1000;
  * commit. A run is accepted with its user message in one transaction (so no crash can store the
  * message twice), and it ends with its reply, its record, its usage and the session's counters
  * in one transaction (so the terminal event never announces a reply that is not stored).
+ * With several instances, each write first proves that this instance still holds the session
+ * (`SessionLeases.guard`): a write of an instance that lost it is rolled back.
  */
 @Injectable()
 export class RunLedger {
@@ -74,6 +77,7 @@ export class RunLedger {
     private readonly runs: RunStore,
     private readonly transcripts: TranscriptStore,
     private readonly usage: UsageStore,
+    private readonly leases: SessionLeases,
   ) {}
 
   /**
@@ -85,6 +89,7 @@ export class RunLedger {
     const { run, session } = request;
     const message = request.start ? await this.userMessage(run) : null;
     return this.commit.write(async (tx) => {
+      await this.leases.guard(tx, run.sessionId);
       const at = nowSeconds();
       if ('create' in session) {
         // Created with its first message counted and its preview set: nothing to touch.
@@ -124,6 +129,7 @@ export class RunLedger {
   async begin(run: RunRecord, createdAt: number): Promise<StoredUserMessage | null> {
     const message = await this.userMessage(run);
     return this.commit.write(async (tx) => {
+      await this.leases.guard(tx, run.sessionId);
       const at = nowSeconds();
       // No longer queued (cancelled meanwhile): nothing is written.
       if (!(await this.runs.start(tx, run.id, at))) return null;
@@ -146,6 +152,7 @@ export class RunLedger {
   async attachUserMessage(run: RunRecord): Promise<StoredUserMessage> {
     const message = await this.userMessage(run);
     return this.commit.write(async (tx) => {
+      await this.leases.guard(tx, run.sessionId);
       const at = nowSeconds();
       const userMessage = await this.storeUserMessage(tx, run, message, at);
       await this.runs.attachUserMessage(tx, run.id, userMessage.id);
@@ -166,6 +173,7 @@ export class RunLedger {
     estimate: ContextEstimate | null,
   ): Promise<void> {
     return this.commit.write(async (tx) => {
+      await this.leases.guard(tx, run.sessionId);
       await this.runs.running(tx, run.id, upstreamRunId, aborting);
       if (estimate) {
         await this.transcripts.touchSession(tx, run.sessionId, {
@@ -177,16 +185,40 @@ export class RunLedger {
   }
 
   aborting(run: RunRecord): Promise<void> {
-    return this.commit.write((tx) => this.runs.aborting(tx, run.id));
+    return this.commit.write(async (tx) => {
+      await this.leases.guard(tx, run.sessionId);
+      await this.runs.aborting(tx, run.id);
+    });
   }
 
   cancelQueued(sessionId: string, queueId: string): Promise<boolean> {
-    return this.commit.write((tx) => this.runs.cancelQueued(tx, sessionId, queueId, nowSeconds()));
+    return this.commit.write(async (tx) => {
+      await this.leases.guard(tx, sessionId);
+      return this.runs.cancelQueued(tx, sessionId, queueId, nowSeconds());
+    });
+  }
+
+  /** A run whose pipeline broke: it ends as failed, whatever it had stored stays as it is. */
+  abandon(run: RunRecord): Promise<void> {
+    return this.commit.write(async (tx) => {
+      await this.leases.guard(tx, run.sessionId);
+      await this.runs.end(
+        tx,
+        run.id,
+        {
+          status: 'failed',
+          error: 'The run broke inside the gateway',
+          errorCode: 'internal_error',
+        },
+        nowSeconds(),
+      );
+    });
   }
 
   /** Text streamed so far (partial drafts, uncounted). */
   async writeDrafts(writer: TranscriptWriter, write: TranscriptWrite): Promise<void> {
     const ids = await this.commit.write(async (tx) => {
+      await this.leases.guard(tx, write.sessionId);
       const at = nowSeconds();
       const inserted = await writer.apply(tx, write, at);
       await this.transcripts.touchSession(tx, write.sessionId, {
@@ -202,6 +234,7 @@ export class RunLedger {
   async settle(settlement: RunSettlement): Promise<void> {
     const { run, transcript, writer } = settlement;
     const ids = await this.commit.write(async (tx) => {
+      await this.leases.guard(tx, run.sessionId);
       const at = nowSeconds();
       const inserted = transcript ? await writer.apply(tx, transcript, at) : [];
       await this.runs.end(tx, run.id, settlement.end, at);

@@ -208,7 +208,7 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
     sessions = new TypeOrmSessionRepository(dataSource);
     transcripts = new TranscriptStore(db.sql, tokens);
     const usage = new UsageStore(dataSource, db.sql, db.commit, transcripts);
-    ledger = new RunLedger(db.commit, runs, transcripts, usage);
+    ledger = new RunLedger(db.commit, runs, transcripts, usage, db.leases);
   });
 
   /** Stores a queued run the way a previous process left it. */
@@ -233,9 +233,9 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
   beforeEach(async () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     await dataSource.query('DELETE FROM sessions');
-    log = new EventLog(db.sql, db.commit, transcripts, { flushIntervalMs: NEVER });
+    log = new EventLog(db.sql, db.commit, transcripts, db.leases, { flushIntervalMs: NEVER });
     const emitter = new SessionEmitter(log);
-    runtimes = new SessionRuntimes(log, transcripts, runs, emitter, configFor());
+    runtimes = new SessionRuntimes(log, transcripts, runs, emitter, db.leases, configFor());
     executor = new ControlledPipelines(runs, ledger, db.commit);
     emitted = [];
     const namespace: RecordingNamespace = {
@@ -252,6 +252,7 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
       ledger,
       executor as unknown as RunPipelines,
       transcripts,
+      runs,
       log,
       emitter,
     );
@@ -458,7 +459,7 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
       await executor.executions.until(2);
 
       expect(started()).toEqual(['q1', 'q2']);
-      expect(error).toHaveBeenCalledWith(expect.stringContaining('Run of s1 crashed'));
+      expect(error).toHaveBeenCalledWith(expect.stringMatching(/^Run gw_\w+ of s1 crashed/));
     });
 
     it('hands over even when a launch rejects at once, without marking the session busy', async () => {
@@ -473,6 +474,13 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
       await executor.executions.until(3);
       expect(started()).toEqual(['q1', 'q2', 'q3']);
       expect(queuedEvents('s1')).toEqual([1, 2, 1, 0]);
+      // The broken run is recorded failed: it neither holds the session nor returns at restart.
+      await execution('q3').running;
+      expect(await runRows('s1')).toEqual([
+        { queue_id: 'q1', status: 'completed' },
+        { queue_id: 'q2', status: 'failed' },
+        { queue_id: 'q3', status: 'running' },
+      ]);
     });
   });
 

@@ -10,9 +10,8 @@ import { SessionRuntimes } from '../runtime/session-runtimes';
 import { ChatSocket, SessionEmitter } from '../session-emitter';
 import { newQueueId, newRunId } from './run-ids';
 import { RunLedger, SessionChangedError, type StoredUserMessage } from './run-ledger';
-import type { RunPipeline } from './run-pipeline';
-import { RunPipelines, type SessionlessRequest } from './run-pipelines';
-import type { NewRun, RunRecord } from './run.store';
+import { RunPipelines, type SessionlessRequest, type StoredRunMode } from './run-pipelines';
+import { RunStore, type NewRun, type RunRecord } from './run.store';
 
 export interface RunRequest {
   sessionId: string;
@@ -49,6 +48,7 @@ export class RunQueueService {
     private readonly ledger: RunLedger,
     private readonly pipelines: RunPipelines,
     private readonly transcripts: TranscriptStore,
+    private readonly runs: RunStore,
     private readonly log: EventLog,
     private readonly emitter: SessionEmitter,
   ) {}
@@ -140,7 +140,19 @@ export class RunQueueService {
       const message = user ?? (await this.ledger.attachUserMessage(run));
       record = { ...run, userMessageId: message.id };
     }
-    this.launch(runtime, this.pipelines.forSession(runtime, record, { kind: 'recovered', stored }));
+    this.launch(runtime, record, { kind: 'recovered', stored });
+  }
+
+  /**
+   * Several instances: a session whose holder died is taken over (its lease is this instance's
+   * now): its active run is followed to its end, then its queue goes on.
+   */
+  async takeOver(sessionId: string): Promise<void> {
+    const runtime = await this.runtimes.acquire(sessionId);
+    if (runtime.isWorking) return;
+    const [active] = await this.runs.activeOf(sessionId);
+    if (active) await this.recover(active);
+    else void this.startNext(sessionId);
   }
 
   /** Shutdown: every active run writes what streamed and lets go of its stream. */
@@ -209,10 +221,7 @@ export class RunQueueService {
       return { status: 'queued', queueId: run.queueId, queueLength: runtime.queue.length };
     }
     if (created && accepted.userMessage) startFresh(runtime, record, accepted.userMessage);
-    this.launch(
-      runtime,
-      this.pipelines.forSession(runtime, record, { kind: 'new', fresh: created !== null }),
-    );
+    this.launch(runtime, record, { kind: 'new', fresh: created !== null });
     return { status: 'started', queueId: run.queueId, queueLength: 0 };
   }
 
@@ -241,16 +250,14 @@ export class RunQueueService {
           userMessageId: userMessage.id,
           startedAt: now,
         };
-        this.launch(
-          runtime,
-          this.pipelines.forSession(runtime, record, { kind: 'new', fresh: false }),
-        );
+        this.launch(runtime, record, { kind: 'new', fresh: false });
       }
     });
   }
 
   /** The run holds its session until it ends; then the next queued run starts. */
-  private launch(runtime: SessionRuntime, pipeline: RunPipeline): void {
+  private launch(runtime: SessionRuntime, run: RunRecord, mode: StoredRunMode): void {
+    const pipeline = this.pipelines.forSession(runtime, run, mode);
     runtime.activeRun = pipeline;
     runtime.stateEvents = [];
     pipeline
@@ -258,9 +265,17 @@ export class RunQueueService {
       .then((outcome) => {
         if (outcome.kind !== 'detached') void this.startNext(runtime.sessionId);
       })
-      .catch((error: unknown) => {
-        this.logger.error(`Run of ${runtime.sessionId} crashed: ${errorMessage(error)}`);
+      .catch(async (error: unknown) => {
+        this.logger.error(`Run ${run.id} of ${runtime.sessionId} crashed: ${errorMessage(error)}`);
         if (runtime.activeRun === pipeline) runtime.activeRun = undefined;
+        // Recorded as failed, so that it neither holds the session nor comes back at restart.
+        await this.ledger
+          .abandon(run)
+          .catch((failure: unknown) =>
+            this.logger.error(
+              `Recording the crash of run ${run.id} failed: ${errorMessage(failure)}`,
+            ),
+          );
         void this.startNext(runtime.sessionId);
       });
   }

@@ -104,6 +104,9 @@ function runStatements(sql: SqlClient) {
         `ORDER BY created_at, id`,
     ),
     active: sql.statement(`SELECT ${COLUMNS} FROM ${runs} WHERE status IN ${ACTIVE}`),
+    activeOf: sql.statement(
+      `SELECT ${COLUMNS} FROM ${runs} WHERE session_id = ? AND status IN ${ACTIVE}`,
+    ),
     sessionsWithQueues: sql.statement(
       `SELECT DISTINCT session_id FROM ${runs} WHERE status = 'queued'`,
     ),
@@ -214,6 +217,11 @@ export class RunStore {
   /** Runs that were active when the previous process stopped. */
   async active(): Promise<RunRecord[]> {
     return (await this.sql.all(this.statements.active)).map(runOf);
+  }
+
+  /** The session's active run (at most one), as a previous holder left it. */
+  async activeOf(sessionId: string): Promise<RunRecord[]> {
+    return (await this.sql.all(this.statements.activeOf, [sessionId])).map(runOf);
   }
 
   /** Sessions with queued runs (those without an active run have a queue left behind). */

@@ -63,11 +63,18 @@ describe('SessionRuntimes (real EventLog on SQLite in memory)', () => {
 
   beforeEach(async () => {
     await dataSource.query('DELETE FROM sessions');
-    log = new EventLog(db.sql, db.commit, transcripts, { flushIntervalMs: NEVER });
+    log = new EventLog(db.sql, db.commit, transcripts, db.leases, { flushIntervalMs: NEVER });
     emitter = new SessionEmitter(log);
     listeners = new Map();
     jest.spyOn(emitter, 'listeners').mockImplementation((id) => listeners.get(id) ?? 0);
-    runtimes = new SessionRuntimes(log, transcripts, new RunStore(db.sql), emitter, configFor());
+    runtimes = new SessionRuntimes(
+      log,
+      transcripts,
+      new RunStore(db.sql),
+      emitter,
+      db.leases,
+      configFor(),
+    );
   });
 
   afterEach(async () => {

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { errorMessage } from '../../common/errors/error-message';
+import { SessionLeases } from '../../cluster/session-leases';
 import { AppConfig } from '../../config/app-config';
 import { TranscriptStore } from '../../sessions/transcript.store';
 import { EventLog } from '../event-log/event-log.service';
@@ -28,9 +29,11 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: TranscriptStore,
     private readonly runs: RunStore,
     private readonly emitter: SessionEmitter,
+    private readonly leases: SessionLeases,
     config: AppConfig,
   ) {
     this.idleMs = config.chatRun.sessionIdleMs;
+    leases.onLost = (sessionId) => void this.drop(sessionId);
   }
 
   onModuleInit(): void {
@@ -108,17 +111,38 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     const cutoff = Date.now() - idleMs;
     let evicted = 0;
     for (const [sessionId, runtime] of this.runtimes) {
-      if (runtime.isWorking || runtime.lastUsed > cutoff || this.emitter.listeners(sessionId) > 0)
+      if (
+        runtime.isWorking ||
+        runtime.queue.length > 0 ||
+        runtime.lastUsed > cutoff ||
+        this.emitter.listeners(sessionId) > 0
+      ) {
         continue;
+      }
       this.runtimes.delete(sessionId);
       evicted++;
       try {
         await this.log.close(sessionId);
+        // Written and closed: another instance may take the session from here.
+        await this.leases.release(sessionId);
       } catch (error) {
         this.logger.warn(`Closing the event log of ${sessionId} failed: ${errorMessage(error)}`);
       }
     }
     return evicted;
+  }
+
+  /**
+   * Another instance holds the session now (this one lost its lease): its run is let go of
+   * without a word (the new holder finishes it and announces its end), and nothing of it is
+   * kept or written here any more.
+   */
+  async drop(sessionId: string): Promise<void> {
+    const runtime = this.runtimes.get(sessionId);
+    if (!runtime) return;
+    this.runtimes.delete(sessionId);
+    this.log.discard(sessionId);
+    await runtime.activeRun?.detach();
   }
 
   private async read(runtime: SessionRuntime): Promise<void> {

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'unknown_profile'
   | 'session_exists'
   | 'shutting_down'
+  | 'session_moved'
+  | 'session_unavailable'
   | 'no_active_run'
   | 'no_pending_approval'
   | 'conflict'

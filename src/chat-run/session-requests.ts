@@ -1,0 +1,179 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppError, type ErrorCode } from '../common/errors/app-error';
+import { SessionLeases } from '../cluster/session-leases';
+import { ResumeService, type ResumeAnswer } from './resume.service';
+import { RunQueueService, type RunAccepted, type RunRequest } from './runs/run-queue.service';
+import type { ChatNamespace, SocketTarget } from './session-emitter';
+
+/** A request about one session, as it travels to the instance that holds the session. */
+export type SessionRequest =
+  | { op: 'run'; request: RunRequest }
+  | { op: 'cancel'; sessionId: string; queueId: string }
+  | { op: 'abort'; sessionId: string }
+  | { op: 'approval'; sessionId: string; choice: string; requestId?: string }
+  | { op: 'resume'; sessionId: string; socketId: string; limit?: number; afterSeq?: number };
+
+/** What each kind of request answers. */
+export interface SessionAnswers {
+  run: RunAccepted;
+  cancel: { removed: boolean; queueLength: number };
+  abort: boolean;
+  approval: null;
+  resume: ResumeAnswer;
+}
+
+/** A request forwarded to the holder, addressed to it (every other instance ignores it). */
+export interface ForwardedRequest {
+  target: string;
+  request: SessionRequest;
+}
+
+/** The holder's answer: the result, or the coded error it failed with. */
+export type ForwardedAnswer =
+  | { ok: true; result: SessionAnswers[SessionRequest['op']] }
+  | { ok: false; code: ErrorCode; message: string };
+
+export const FORWARDED_REQUEST = 'session.request';
+
+/**
+ * Every request about a session is carried out by the one instance that holds the session: it
+ * alone starts its runs, numbers its events and keeps its queue. With one instance that is
+ * always this one. With several, the instance a client reached takes the session if nobody
+ * holds it, and otherwise forwards the request to the holder (Socket.IO's server-side emit over
+ * the Redis adapter) and hands back its answer, errors included, as if it had been local.
+ */
+@Injectable()
+export class SessionRequests {
+  private readonly logger = new Logger(SessionRequests.name);
+  private namespace: ChatNamespace | undefined;
+
+  constructor(
+    private readonly leases: SessionLeases,
+    private readonly queue: RunQueueService,
+    private readonly resumes: ResumeService,
+  ) {}
+
+  /** Serves requests forwarded by other instances. */
+  listen(namespace: ChatNamespace): void {
+    this.namespace = namespace;
+    namespace.on(FORWARDED_REQUEST, (forwarded: ForwardedRequest, respond) => {
+      if (forwarded.target !== this.leases.instanceId) return respond(null);
+      void this.answerForwarded(forwarded.request).then(respond);
+    });
+  }
+
+  run(request: RunRequest): Promise<RunAccepted> {
+    return this.route(request.sessionId, { op: 'run', request });
+  }
+
+  cancel(sessionId: string, queueId: string): Promise<SessionAnswers['cancel']> {
+    return this.route(sessionId, { op: 'cancel', sessionId, queueId });
+  }
+
+  abort(sessionId: string): Promise<boolean> {
+    return this.route(sessionId, { op: 'abort', sessionId });
+  }
+
+  async respondToApproval(sessionId: string, choice: string, requestId?: string): Promise<void> {
+    await this.route(sessionId, { op: 'approval', sessionId, choice, requestId });
+  }
+
+  /** `socket` is this instance's socket; a forwarded resume names it by id. */
+  resume(
+    socket: SocketTarget,
+    sessionId: string,
+    limit?: number,
+    afterSeq?: number,
+  ): Promise<ResumeAnswer> {
+    if (this.leases.holds(sessionId)) {
+      return this.resumes.resume(socket, sessionId, limit, afterSeq);
+    }
+    const socketId = typeof socket === 'string' ? socket : socket.id;
+    return this.route(sessionId, { op: 'resume', sessionId, socketId, limit, afterSeq });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async route<R extends SessionRequest>(
+    sessionId: string,
+    request: R,
+  ): Promise<SessionAnswers[R['op']]> {
+    if (await this.leases.acquire(sessionId)) {
+      return this.execute(request) as Promise<SessionAnswers[R['op']]>;
+    }
+    const holder = await this.leases.holder(sessionId);
+    // Its hold lapsed between the two reads: take the session (or forward to whoever did).
+    if (!holder) return this.route(sessionId, request);
+    const answer = await this.forward(holder.owner, request);
+    if (!answer.ok) throw new AppError(answer.code, answer.message, 409);
+    return answer.result as SessionAnswers[R['op']];
+  }
+
+  private execute(request: SessionRequest): Promise<SessionAnswers[SessionRequest['op']]> {
+    switch (request.op) {
+      case 'run':
+        return this.queue.submit(request.request);
+      case 'cancel':
+        return this.queue.cancel(request.sessionId, request.queueId);
+      case 'abort':
+        return this.queue.abort(request.sessionId);
+      case 'approval':
+        return this.queue
+          .respondToApproval(request.sessionId, request.choice, request.requestId)
+          .then(() => null);
+      case 'resume':
+        return this.resumes.resume(
+          request.socketId,
+          request.sessionId,
+          request.limit,
+          request.afterSeq,
+        );
+    }
+  }
+
+  private async answerForwarded(request: SessionRequest): Promise<ForwardedAnswer> {
+    const sessionId = request.op === 'run' ? request.request.sessionId : request.sessionId;
+    try {
+      // Forwarded here because this instance held the session; it may have let go since.
+      if (!(await this.leases.acquire(sessionId))) {
+        return { ok: false, code: 'session_moved', message: `Session ${sessionId} moved; retry` };
+      }
+      return { ok: true, result: await this.execute(request) };
+    } catch (error) {
+      if (error instanceof AppError) return { ok: false, code: error.code, message: error.message };
+      this.logger.error(`Forwarded ${request.op} failed: ${String(error)}`);
+      return {
+        ok: false,
+        code: 'internal_error',
+        message: 'The instance holding the session failed',
+      };
+    }
+  }
+
+  private forward(owner: string, request: SessionRequest): Promise<ForwardedAnswer> {
+    const namespace = this.namespace;
+    if (!namespace) throw new Error('SessionRequests is not listening yet');
+    return new Promise((resolve) => {
+      namespace.serverSideEmit(
+        FORWARDED_REQUEST,
+        { target: owner, request },
+        (error: Error | null, answers: (ForwardedAnswer | null)[]) => {
+          const answer = answers?.find((candidate) => candidate !== null);
+          if (answer) return resolve(answer);
+          resolve({
+            ok: false,
+            code: 'session_unavailable',
+            message:
+              `The instance holding session ${sessionOf(request)} did not answer` +
+              (error ? ` (${error.message})` : '') +
+              '; retry shortly',
+          });
+        },
+      );
+    });
+  }
+}
+
+function sessionOf(request: SessionRequest): string {
+  return request.op === 'run' ? request.request.sessionId : request.sessionId;
+}

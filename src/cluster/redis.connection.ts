@@ -1,0 +1,87 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { createClient, type RedisClientType } from '@redis/client';
+import { errorMessage } from '../common/errors/error-message';
+import type { ClusterSettings } from '../config/app-config';
+
+/** How long the first connection may take before startup gives up (one clear line, no loop). */
+const STARTUP_CONNECT_MS = 5000;
+/** Longest pause between reconnection attempts once running (a brief outage only delays). */
+const MAX_RECONNECT_DELAY_MS = 2000;
+
+export type RedisClient = RedisClientType;
+
+/**
+ * The Redis of a multi-instance deployment (`REDIS_URL`), or none. Connected before the
+ * Socket.IO server is created (its adapter needs it); afterwards it reconnects on its own with a
+ * short backoff, so losing Redis for a moment delays room events and requests but stops nothing.
+ */
+export class RedisConnection implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnection.name);
+  private lastError = '';
+
+  private constructor(readonly client: RedisClient | null) {}
+
+  /** Connects when `settings` is set; throws a one-line error naming the setting otherwise. */
+  static async open(settings: ClusterSettings | null): Promise<RedisConnection> {
+    if (!settings) return new RedisConnection(null);
+    const client = createClient({
+      url: settings.redisUrl,
+      socket: {
+        connectTimeout: STARTUP_CONNECT_MS,
+        reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+      },
+    }) as RedisClient;
+    const connection = new RedisConnection(client);
+    client.on('error', (error: unknown) => connection.onError(error));
+    try {
+      await withTimeout(client.connect(), STARTUP_CONNECT_MS);
+    } catch (error) {
+      client.destroy();
+      throw new Error(
+        `Cannot reach Redis at REDIS_URL=${redacted(settings.redisUrl)}: ${errorMessage(error)}`,
+      );
+    }
+    return connection;
+  }
+
+  /** Round trip time in ms (health). */
+  async ping(): Promise<number> {
+    if (!this.client) return 0;
+    const started = performance.now();
+    await this.client.ping();
+    return performance.now() - started;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.client?.isOpen) await this.client.quit().catch(() => undefined);
+  }
+
+  private onError(error: unknown): void {
+    // One line per kind of trouble, not one per reconnection attempt.
+    const message = errorMessage(error);
+    if (message === this.lastError) return;
+    this.lastError = message;
+    this.logger.warn(`Redis: ${message} (reconnecting)`);
+  }
+}
+
+/** A URL with its password hidden. */
+function redacted(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
