@@ -7,6 +7,7 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../common/auth/public.decorator';
+import { RedisHealthIndicator } from '../cluster/redis.health';
 import { HermesHealthIndicator } from '../hermes/hermes.health';
 
 @ApiTags('health')
@@ -17,17 +18,19 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly hermes: HermesHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
   ) {}
 
   /**
-   * Liveness, a database round trip and each Hermes upstream (reported up/down, but an upstream
-   * that is down never fails liveness). Needs no token.
+   * Liveness, a database round trip, Redis (several instances) and each Hermes upstream
+   * (reported up/down, but an upstream that is down never fails liveness). Needs no token.
    */
   @Get()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 3000 }),
+      () => this.redis.check('redis'),
       () => this.hermes.check('hermes'),
     ]);
   }

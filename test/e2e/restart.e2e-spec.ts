@@ -1,4 +1,3 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,50 +7,8 @@ import sqlite3 from 'sqlite3';
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
 import { ChatClient } from './support/chat-client';
+import { startServer, type ServerProcess } from './support/server-process';
 import { POSTGRES_URL, usePostgres } from './support/test-app';
-
-const ROOT = join(__dirname, '..', '..');
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
-/** Starts src/main.ts as its own process and resolves once it listens. */
-function startServer(env: Record<string, string>): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Listening on (http:\/\/[^\s"]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          url: match[1].replace('[::1]', '127.0.0.1'),
-          exited,
-          output: () => output,
-        });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-}
 
 /** Reads a transcript straight from the database, while no server is running. */
 async function storedMessages(
@@ -91,7 +48,7 @@ describe('Restart (e2e, real process)', () => {
   let dataDir: string;
   let env: Record<string, string>;
   const token = randomBytes(24).toString('hex');
-  const servers: Server[] = [];
+  const servers: ServerProcess[] = [];
   const clients: ChatClient[] = [];
 
   beforeAll(async () => {
