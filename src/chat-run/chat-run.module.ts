@@ -4,6 +4,7 @@ import { HermesModule } from '../hermes/hermes.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsageModule } from '../usage/usage.module';
 import { ChatHandshake } from './chat-handshake';
+import { RoomSequencer } from './cluster/room-sequencer';
 import { ChatRunGateway } from './chat-run.gateway';
 import { ChatRunLifecycle } from './chat-run.lifecycle';
 import { EventLogModule } from './event-log/event-log.module';
@@ -26,6 +27,7 @@ import { SessionRequests } from './session-requests';
     ChatRunGateway,
     ChatRunLifecycle,
     ResumeService,
+    RoomSequencer,
     RunLedger,
     RunPipelines,
     RunQueueService,

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, type ErrorCode } from '../common/errors/app-error';
 import { SessionLeases } from '../cluster/session-leases';
+import { EventLog } from './event-log/event-log.service';
+import type { LoggedEvent } from './event-log/logged-event';
 import { ResumeService, type ResumeAnswer } from './resume.service';
 import { RunQueueService, type RunAccepted, type RunRequest } from './runs/run-queue.service';
 import type { ChatNamespace, SocketTarget } from './session-emitter';
@@ -11,7 +13,8 @@ export type SessionRequest =
   | { op: 'cancel'; sessionId: string; queueId: string }
   | { op: 'abort'; sessionId: string }
   | { op: 'approval'; sessionId: string; choice: string; requestId?: string }
-  | { op: 'resume'; sessionId: string; socketId: string; limit?: number; afterSeq?: number };
+  | { op: 'resume'; sessionId: string; socketId: string; limit?: number; afterSeq?: number }
+  | { op: 'events'; sessionId: string; afterSeq: number; throughSeq: number };
 
 /** What each kind of request answers. */
 export interface SessionAnswers {
@@ -20,6 +23,8 @@ export interface SessionAnswers {
   abort: boolean;
   approval: null;
   resume: ResumeAnswer;
+  /** The events in (afterSeq, throughSeq]; null when they were never all handed out. */
+  events: LoggedEvent[] | null;
 }
 
 /** A request forwarded to the holder, addressed to it (every other instance ignores it). */
@@ -51,6 +56,7 @@ export class SessionRequests {
     private readonly leases: SessionLeases,
     private readonly queue: RunQueueService,
     private readonly resumes: ResumeService,
+    private readonly log: EventLog,
   ) {}
 
   /** Serves requests forwarded by other instances. */
@@ -78,18 +84,38 @@ export class SessionRequests {
     await this.route(sessionId, { op: 'approval', sessionId, choice, requestId });
   }
 
-  /** `socket` is this instance's socket; a forwarded resume names it by id. */
+  /**
+   * With several instances the socket is always named by its id, even when it is this
+   * instance's: what is sent to it then takes the adapter's path, the same as the room's events,
+   * so the replay, the join and the live events keep one order.
+   */
   resume(
     socket: SocketTarget,
     sessionId: string,
     limit?: number,
     afterSeq?: number,
   ): Promise<ResumeAnswer> {
-    if (this.leases.holds(sessionId)) {
-      return this.resumes.resume(socket, sessionId, limit, afterSeq);
-    }
+    if (!this.leases.enabled) return this.resumes.resume(socket, sessionId, limit, afterSeq);
     const socketId = typeof socket === 'string' ? socket : socket.id;
     return this.route(sessionId, { op: 'resume', sessionId, socketId, limit, afterSeq });
+  }
+
+  /**
+   * Several instances: events of a session an instance missed (Redis dropped them), from the
+   * log of the instance that holds the session. Never takes the session: with no holder, the
+   * events are not to be had (null).
+   */
+  async events(
+    sessionId: string,
+    afterSeq: number,
+    throughSeq: number,
+  ): Promise<LoggedEvent[] | null> {
+    const request = { op: 'events', sessionId, afterSeq, throughSeq } as const;
+    if (this.leases.holds(sessionId)) return this.execute(request) as Promise<LoggedEvent[] | null>;
+    const holder = await this.leases.holder(sessionId);
+    if (!holder) return null;
+    const answer = await this.forward(holder.owner, request);
+    return answer.ok ? (answer.result as LoggedEvent[] | null) : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -128,14 +154,30 @@ export class SessionRequests {
           request.limit,
           request.afterSeq,
         );
+      case 'events':
+        return this.loggedEvents(request.sessionId, request.afterSeq, request.throughSeq);
     }
   }
 
+  private async loggedEvents(
+    sessionId: string,
+    afterSeq: number,
+    throughSeq: number,
+  ): Promise<LoggedEvent[] | null> {
+    if (!this.log.isOpen(sessionId)) return null;
+    const replay = await this.log.replay(sessionId, afterSeq);
+    return replay.complete ? replay.events.filter((event) => event.seq <= throughSeq) : null;
+  }
+
   private async answerForwarded(request: SessionRequest): Promise<ForwardedAnswer> {
-    const sessionId = request.op === 'run' ? request.request.sessionId : request.sessionId;
+    const sessionId = sessionOf(request);
     try {
       // Forwarded here because this instance held the session; it may have let go since.
-      if (!(await this.leases.acquire(sessionId))) {
+      const held =
+        request.op === 'events'
+          ? this.leases.holds(sessionId)
+          : await this.leases.acquire(sessionId);
+      if (!held) {
         return { ok: false, code: 'session_moved', message: `Session ${sessionId} moved; retry` };
       }
       return { ok: true, result: await this.execute(request) };

@@ -26,6 +26,8 @@ export class RedisConnection implements OnApplicationShutdown {
     if (!settings) return new RedisConnection(null);
     const client = createClient({
       url: settings.redisUrl,
+      // Named, so that an operator (or a test) can tell this deployment's connections apart.
+      name: `${settings.keyPrefix}gateway`,
       socket: {
         connectTimeout: STARTUP_CONNECT_MS,
         reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),

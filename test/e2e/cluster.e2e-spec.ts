@@ -183,6 +183,36 @@ describe('several instances (e2e, PostgreSQL + Redis, real processes)', () => {
     expect(hermes.listRuns().filter((run) => run.input === 'cancel me')).toEqual([]);
   }, 60_000);
 
+  it('delays events while Redis drops the connections, and then delivers each once, in order', async () => {
+    const [a, b] = await Promise.all(instances.map(connect));
+    await b.request('resume', { session_id: 'outage' });
+    await a.request('run', {
+      session_id: 'outage',
+      input: scripted('through an outage', { deltas: 40, intervalMs: 25, deltaText: 'o{i} ' }),
+    });
+    await b.waitFor('message.delta', (e) => e.session_id === 'outage' && e.delta === 'o5 ');
+
+    // Every connection of this deployment is cut (the adapter's stream reader included).
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const list = await redis.clientList();
+    const ours = list
+      .filter((client) => client.name === `${prefix}gateway`)
+      .map((client) => String(client.id));
+    expect(ours.length).toBeGreaterThanOrEqual(3);
+    for (const id of ours) await redis.sendCommand(['CLIENT', 'KILL', 'ID', id]);
+    await redis.quit();
+
+    for (const client of [a, b]) {
+      await client.waitFor('run.completed', (e) => e.session_id === 'outage', 20_000);
+      expect(streamedText(client.of('outage'))).toBe(
+        Array.from({ length: 40 }, (_, i) => `o${i} `).join(''),
+      );
+      expectInSeqOrder(roomEvents(client, 'outage'));
+    }
+    expect(trace(b, 'outage')).toEqual(trace(a, 'outage'));
+  }, 60_000);
+
   it('replays exactly from after_seq on any instance, with no gap or duplicate before the live tail', async () => {
     const [a, , c] = await Promise.all(instances.map(connect));
     await a.request('run', {
