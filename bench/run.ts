@@ -10,6 +10,7 @@ import { parseOptions, USAGE } from './lib/options';
 import { writeResults } from './lib/report';
 import type { BenchContext, Scenario, ScenarioResult } from './lib/types';
 import { burstScenario } from './scenarios/burst';
+import { clusterScenario } from './scenarios/cluster';
 import { compressionScenario } from './scenarios/compression';
 import { memoryScenario } from './scenarios/memory';
 import { resumeScenario } from './scenarios/resume';
@@ -23,6 +24,7 @@ const SCENARIOS: Scenario[] = [
   resumeScenario,
   memoryScenario,
   compressionScenario,
+  clusterScenario,
 ];
 
 async function main(): Promise<number> {

@@ -236,6 +236,14 @@ export class Gateway {
     return this.stopping;
   }
 
+  /** Dies at once, as on a crash or an OOM kill (SIGKILL); resolves once it has exited. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await waitForExit(this.child, 5000);
+    this.stopping ??= new Promise<void>((resolveEnd) => this.log.end(() => resolveEnd()));
+    await this.stopping;
+  }
+
   /** The same data dir and token on a new process (e.g. after seeding the database). */
   async restart(overrides: Partial<GatewayOptions> = {}): Promise<Gateway> {
     await this.stop();

@@ -7,6 +7,7 @@ export const SCENARIO_NAMES = [
   'resume',
   'memory',
   'compression',
+  'cluster',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

@@ -1,60 +1,31 @@
-import type { LoggerService } from '@nestjs/common';
 import { catchError, filter, from, lastValueFrom, map, takeUntil, tap } from 'rxjs';
+import { LeaseLostError } from '../../cluster/session-leases';
 import { AppError } from '../../common/errors/app-error';
 import { errorMessage } from '../../common/errors/error-message';
 import type { CompressionListener } from '../../compression/compression.events';
-import {
-  isTerminalEvent,
-  type HermesRunEvent,
-  type HermesTerminalEvent,
-  type RunCompletedPayload,
-} from '../../hermes/hermes-events';
-import type { HermesClient, HermesRunStatus } from '../../hermes/hermes.client';
+import { isTerminalEvent, type HermesRunEvent } from '../../hermes/hermes-events';
 import { HermesHttpError } from '../../hermes/hermes.errors';
 import type { RunStateEvent } from '../chat-run.events';
 import {
-  completionAnnotations,
   foldEvent,
   initialTranscript,
   type DraftMessage,
   type RunTranscript,
 } from '../transcript/transcript.reducer';
 import type { RunAudience } from './run-audience';
+import { announceEnd, closeDrafts } from './run-ending';
 import { failed, failureOf, type RunOutcome } from './run-outcome';
 import type { RunRecorder, SettledOutcome } from './run-recorder';
-import type { FollowedStatus, RunStatusFollower } from './run-status-follower';
-import { withFinalOutput } from './recovered-transcript';
+import type { PipelineDeps, RunSpec } from './run-spec';
 import { Settlement } from './settlement';
+import {
+  outcomeOfTerminalEvent,
+  verdictOfFollowed,
+  verdictOfStatus,
+  type Verdict,
+} from './upstream-verdicts';
 
 const DETACHED: RunOutcome = { kind: 'detached' };
-
-/** What a run asks the upstream for; fixed before the run starts. */
-export interface RunSpec {
-  /** The gateway's run id: the upstream's Idempotency-Key, so a repeated create starts nothing. */
-  id: string;
-  profile: string;
-  /** The user's input as the upstream's `input` text. */
-  input: string;
-  model: string | null;
-  instructions: string;
-  /** The upstream session to run in (stored runs use a fresh ephemeral one each). */
-  upstreamSession: string | null;
-  /** Unix seconds: when the run started (a recovered run keeps its original start). */
-  startedAt: number;
-  /** Set when recovering a run the upstream already has: it is followed, not created. */
-  upstreamRunId: string | null;
-  /** The transcript stored so far (a recovered run). */
-  transcript: RunTranscript | null;
-}
-
-/** The parts of the server every pipeline uses. */
-export interface PipelineDeps {
-  hermes: HermesClient;
-  follower: RunStatusFollower;
-  logger: Pick<LoggerService, 'log' | 'warn' | 'error'>;
-  abortGraceMs: number;
-  maxDurationMs: number;
-}
 
 /**
  * One run, from its request to its terminal event; the only owner of its state. It reads top to
@@ -138,7 +109,11 @@ export class RunPipeline {
     if (!runId) return void this.settlement.offer({ kind: 'aborted', synced: true });
     try {
       const stop = await this.deps.hermes.stopRun(this.spec.profile, runId);
-      if (stop.outcome === 'finished') this.settlement.offer(this.outcomeOfStatus(stop.run));
+      if (stop.outcome === 'finished') {
+        this.settlement.offer(
+          this.adopt(verdictOfStatus(stop.run, this.isAborting, this.transcript)),
+        );
+      }
       // Nothing left to wait for when the upstream no longer runs it.
       else if (stop.outcome !== 'stopping')
         this.settlement.offer({ kind: 'aborted', synced: true });
@@ -194,7 +169,7 @@ export class RunPipeline {
   // --- 1. begin ---------------------------------------------------------------------------------
 
   private async work(): Promise<RunOutcome> {
-    if (this.upstreamRunId) return this.interpret(await this.follow(this.upstreamRunId));
+    if (this.upstreamRunId) return this.follow(this.upstreamRunId);
     const runId = await this.begin();
     return runId === null ? DETACHED : this.relay(runId);
   }
@@ -245,7 +220,7 @@ export class RunPipeline {
           if (!isTerminalEvent(event)) this.audience.forward(event);
         }),
         filter(isTerminalEvent),
-        map((event) => this.terminalOutcome(event)),
+        map((event) => outcomeOfTerminalEvent(event, this.isAborting)),
         catchError((error: unknown) => from(this.streamLost(runId, error))),
       ),
       // Settled by something else: that outcome is the one that counts.
@@ -260,73 +235,27 @@ export class RunPipeline {
     this.recorder.changed(next);
   }
 
-  private terminalOutcome(event: HermesTerminalEvent): RunOutcome {
-    // While aborting, the upstream's own terminal event is not forwarded (abort.completed is).
-    if (this.isAborting) return { kind: 'aborted', synced: true };
-    switch (event.type) {
-      case 'run.completed':
-        return { kind: 'completed', payload: event.payload };
-      case 'run.failed':
-        return failed('upstream_error', event.payload.error);
-      default:
-        return failed('upstream_error', 'The run was cancelled upstream');
-    }
-  }
-
   /** The stream broke without a terminal event: the upstream may well finish the run anyway. */
   private async streamLost(runId: string, error: unknown): Promise<RunOutcome> {
     if (this.isAborting) return { kind: 'aborted', synced: false };
     this.deps.logger.warn(
       `Stream of run ${runId} lost (${errorMessage(error)}); following its status`,
     );
-    return this.interpret(await this.follow(runId));
+    return this.follow(runId);
   }
 
-  private follow(runId: string): Promise<FollowedStatus> {
-    return this.deps.follower.follow(this.spec.profile, runId, () => this.settlement.isSettled);
+  private async follow(runId: string): Promise<RunOutcome> {
+    const found = await this.deps.follower.follow(
+      this.spec.profile,
+      runId,
+      () => this.settlement.isSettled,
+    );
+    return this.adopt(verdictOfFollowed(found, this.isAborting, this.transcript));
   }
 
-  /** What the status endpoint's answer means for the run. */
-  private interpret(found: FollowedStatus): RunOutcome {
-    switch (found.kind) {
-      case 'final':
-        return this.outcomeOfStatus(found.status);
-      case 'unknown':
-        return failed(
-          'interrupted',
-          'The upstream no longer knows this run; the reply is incomplete',
-        );
-      case 'unreachable':
-        return failed('upstream_unavailable', `The upstream cannot be reached: ${found.reason}`);
-      case 'timeout':
-        return failed('stream_lost', 'The run did not finish in time after its stream was lost');
-      case 'stopped':
-        return { kind: 'detached' };
-    }
-  }
-
-  /** A final status as the run's outcome; a completed run's output completes the transcript. */
-  private outcomeOfStatus(status: HermesRunStatus): RunOutcome {
-    if (status.status === 'completed') {
-      const payload: RunCompletedPayload = {
-        event: 'run.completed',
-        run_id: status.run_id,
-        timestamp: status.updated_at ?? Date.now() / 1000,
-        ...(typeof status.output === 'string' ? { output: status.output } : {}),
-        ...(status.usage ? { usage: status.usage } : {}),
-      };
-      this.transcript = withFinalOutput(this.transcript, payload);
-      return this.isAborting ? { kind: 'aborted', synced: true } : { kind: 'completed', payload };
-    }
-    if (this.isAborting) return { kind: 'aborted', synced: true };
-    switch (status.status) {
-      case 'cancelled':
-        return failed('upstream_error', 'The run was cancelled upstream');
-      case 'interrupted':
-        return failed('interrupted', 'The upstream restarted before the run finished');
-      default:
-        return failed('upstream_error', status.error ?? 'The run failed upstream');
-    }
+  private adopt(verdict: Verdict): RunOutcome {
+    this.transcript = verdict.transcript;
+    return verdict.outcome;
   }
 
   // --- 3. finish --------------------------------------------------------------------------------
@@ -341,12 +270,13 @@ export class RunPipeline {
       }
       return outcome;
     }
-    this.closeDrafts(outcome);
+    this.transcript = closeDrafts(this.transcript, outcome);
     let final: SettledOutcome = outcome;
     let estimate = null;
     try {
       estimate = await this.recorder.settle(this.transcript, outcome);
     } catch (error) {
+      if (error instanceof LeaseLostError) return this.lostSession();
       this.deps.logger.error(
         `Storing the end of run ${this.spec.id} failed: ${errorMessage(error)}`,
       );
@@ -354,55 +284,24 @@ export class RunPipeline {
     }
     this.recorder.release();
     if (estimate) this.audience.emit('usage.updated', estimate);
-    this.announce(final, this.recorder.queueLength());
+    announceEnd(this.audience, this.transcript, final, {
+      runId: this.publicRunId,
+      abortedAs: this.abortedAs,
+      queued: this.recorder.queueLength(),
+    });
     this.deps.logger.log(`Run ${this.spec.id} ended: ${final.kind}`);
     this.recorder.after(final);
     return final;
   }
 
   /**
-   * Closes drafts the upstream never closed (an abort past its grace, a lost run, a limit):
-   * they end as cancelled or failed, with their partial text.
+   * Another instance took the session over (this one was cut off from the database or Redis for
+   * longer than the lease): it follows the run and announces its end, so this one says nothing.
    */
-  private closeDrafts(outcome: SettledOutcome): void {
-    if (this.transcript.status !== 'running' || outcome.kind === 'completed') return;
-    const base = { run_id: this.transcript.runId, timestamp: Date.now() / 1000 };
-    this.transcript = foldEvent(
-      this.transcript,
-      outcome.kind === 'aborted'
-        ? { type: 'run.cancelled', payload: { ...base, event: 'run.cancelled' } }
-        : { type: 'run.failed', payload: { ...base, event: 'run.failed', error: outcome.error } },
-    );
-  }
-
-  /** The run's last event. */
-  private announce(outcome: SettledOutcome, queued: number): void {
-    const runId = this.publicRunId;
-    switch (outcome.kind) {
-      case 'completed':
-        return this.audience.emit('run.completed', {
-          ...outcome.payload,
-          ...completionAnnotations(this.transcript, outcome.payload),
-          run_id: runId,
-          queue_remaining: queued,
-        });
-      case 'failed':
-        return this.audience.emit('run.failed', {
-          run_id: runId,
-          error: outcome.error,
-          code: outcome.code,
-          queue_remaining: queued,
-          // Unix seconds, as the upstream's own run.failed carries (clients read it).
-          timestamp: Date.now() / 1000,
-        });
-      case 'aborted':
-        return this.audience.emit('abort.completed', {
-          run_id: this.abortedAs ?? runId,
-          synced: outcome.synced,
-          // Counts the run about to start, as clients written for the reference expect.
-          ...(queued > 0 ? { queue_length: queued } : {}),
-        });
-    }
+  private lostSession(): RunOutcome {
+    this.deps.logger.warn(`Run ${this.spec.id} is followed by another instance now`);
+    this.recorder.release();
+    return DETACHED;
   }
 
   // --- helpers ----------------------------------------------------------------------------------

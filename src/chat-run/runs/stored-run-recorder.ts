@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LeaseLostError } from '../../cluster/session-leases';
 import { errorMessage } from '../../common/errors/error-message';
 import type { CompressionListener } from '../../compression/compression.events';
 import { CompressionService, estimateAfterRun } from '../../compression/compression.service';
@@ -20,8 +21,13 @@ import type { TranscriptWriter } from './transcript-writer';
  */
 export const FLUSH_DELAY_MS = 1000;
 
-const FINAL_WRITE_ATTEMPTS = 3;
-const FINAL_WRITE_BACKOFF_MS = 200;
+/**
+ * How long the end of a run keeps being written while the database is unavailable (a restart, a
+ * failover) before the run is reported as not stored: its terminal event waits meanwhile.
+ */
+const FINAL_WRITE_FOR_MS = 30_000;
+const FINAL_WRITE_FIRST_BACKOFF_MS = 200;
+const FINAL_WRITE_MAX_BACKOFF_MS = 5_000;
 
 /** What a run in a session keeps: the parts of the server behind {@link StoredRunRecorder}. */
 @Injectable()
@@ -119,6 +125,8 @@ export class StoredRunRecorder implements RunRecorder {
   async settle(transcript: RunTranscript, outcome: SettledOutcome): Promise<ContextEstimate> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    const giveUpAt = Date.now() + FINAL_WRITE_FOR_MS;
+    let backoff = FINAL_WRITE_FIRST_BACKOFF_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.serialised(() => this.settleNow(transcript, outcome));
@@ -126,12 +134,14 @@ export class StoredRunRecorder implements RunRecorder {
         this.deps.logger.error(
           `Final write of run ${this.start.run.id} failed (attempt ${attempt}): ${errorMessage(error)}`,
         );
-        if (attempt >= FINAL_WRITE_ATTEMPTS) {
+        // Lost to another instance, or out of time: it will not be stored from here.
+        if (error instanceof LeaseLostError || Date.now() + backoff > giveUpAt) {
           // Its stored messages may be stale: the next run reads the history afresh.
           this.start.runtime.history.reset();
           throw error;
         }
-        await sleep(FINAL_WRITE_BACKOFF_MS * attempt);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, FINAL_WRITE_MAX_BACKOFF_MS);
       }
     }
   }
