@@ -10,7 +10,8 @@ export function configureApp(app: NestExpressApplication): AppConfig {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  app.setGlobalPrefix('api');
+  // Prometheus expects /metrics; everything else is under /api.
+  app.setGlobalPrefix('api', { exclude: ['metrics'] });
   app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   app.useWebSocketAdapter(new ChatIoAdapter(app));
   // Only the signals that mean "stop": Nest's default list would also end the server on

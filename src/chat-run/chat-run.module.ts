@@ -9,6 +9,7 @@ import { ChatRunGateway } from './chat-run.gateway';
 import { ChatRunLifecycle } from './chat-run.lifecycle';
 import { EventLogModule } from './event-log/event-log.module';
 import { ResumeService } from './resume.service';
+import { RunMetrics } from './runs/run-metrics';
 import { RunLedger } from './runs/run-ledger';
 import { RunPipelines } from './runs/run-pipelines';
 import { RunQueueService } from './runs/run-queue.service';
@@ -29,6 +30,7 @@ import { SessionRequests } from './session-requests';
     ResumeService,
     RoomSequencer,
     RunLedger,
+    RunMetrics,
     RunPipelines,
     RunQueueService,
     RunStatusFollower,

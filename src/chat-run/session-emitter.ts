@@ -58,6 +58,11 @@ export class SessionEmitter {
     this.namespace = namespace;
   }
 
+  /** Sockets connected to this instance's namespace. */
+  get connections(): number {
+    return this.namespace?.sockets.size ?? 0;
+  }
+
   /** How many sockets are in the session's room (an evicted session must have none). */
   listeners(sessionId: string): number {
     return this.namespace?.adapter.rooms.get(sessionRoom(sessionId))?.size ?? 0;

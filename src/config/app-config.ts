@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isAbsolute, join, resolve } from 'node:path';
-import { EnvironmentVariables, LogLevel } from './environment';
+import { EnvironmentVariables, LogLevel, MetricsAccess } from './environment';
 import { VALIDATED_ENV_KEY } from './validate-environment';
 
 export interface HttpSettings {
@@ -51,6 +51,12 @@ export interface ClusterSettings {
   leaseMs: number;
 }
 
+export interface MetricsSettings {
+  access: MetricsAccess;
+  /** Set: the only token `/metrics` takes (in `token` access). */
+  token?: string;
+}
+
 export interface ChatRunSettings {
   maxInputBytes: number;
   abortGraceMs: number;
@@ -78,6 +84,7 @@ export class AppConfig {
   readonly chatRun: ChatRunSettings;
   readonly compression: CompressionSettings;
   readonly cluster: ClusterSettings | null;
+  readonly metrics: MetricsSettings;
 
   constructor(config: ConfigService<{ [VALIDATED_ENV_KEY]: EnvironmentVariables }, true>) {
     const validated = config.get(VALIDATED_ENV_KEY, { infer: true });
@@ -128,6 +135,7 @@ export class AppConfig {
     this.cluster = redisUrl
       ? { redisUrl, keyPrefix: env('REDIS_KEY_PREFIX'), leaseMs: env('RUN_LEASE_MS') }
       : null;
+    this.metrics = { access: env('METRICS'), token: env('METRICS_TOKEN') };
   }
 }
 

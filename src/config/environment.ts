@@ -15,6 +15,9 @@ import {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+const METRICS_ACCESS = ['token', 'public', 'off'] as const;
+export type MetricsAccess = (typeof METRICS_ACCESS)[number];
+
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
@@ -225,6 +228,18 @@ export class EnvironmentVariables {
   @Min(1000)
   @Max(10 * 60 * 1000)
   RUN_LEASE_MS: number = 15_000;
+
+  // --- Operations ---
+
+  /** Who may scrape `/metrics`: `token` (METRICS_TOKEN, else the API token), `public`, `off`. */
+  @IsIn(METRICS_ACCESS)
+  METRICS: MetricsAccess = 'token';
+
+  /** A bearer token for the scraper alone; unset, `/metrics` takes the API's token. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  METRICS_TOKEN?: string;
 }
 
 export const LOG_LEVEL_VALUES = LOG_LEVELS;

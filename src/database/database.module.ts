@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { DataSource, Migration } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { DatabaseMetrics } from './database.metrics';
 import { GroupCommit } from './sql/group-commit';
 import { SqlClient } from './sql/sql-client';
 
@@ -61,7 +62,7 @@ async function migrateAlone(dataSource: DataSource): Promise<Migration[]> {
       },
     }),
   ],
-  providers: [SqlClient, GroupCommit],
+  providers: [SqlClient, GroupCommit, DatabaseMetrics],
   exports: [SqlClient, GroupCommit],
 })
 export class DatabaseModule implements OnModuleInit {

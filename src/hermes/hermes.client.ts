@@ -18,6 +18,7 @@ import {
 import {
   errorMessage,
   HermesConnectionError,
+  HermesErrorCode,
   HermesHttpError,
   HermesProtocolError,
   HermesTimeoutError,
@@ -57,6 +58,9 @@ interface HttpCall {
   timeoutMs?: number;
 }
 
+type OperationError =
+  HermesHttpError | HermesProtocolError | HermesConnectionError | HermesTimeoutError;
+
 const MAX_ERROR_BODY = 2000;
 const MAX_HEALTH_TIMEOUT_MS = 5000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -70,6 +74,8 @@ export class HermesClient {
   private readonly logger = new Logger(HermesClient.name);
   /** Counters of every event stream this client opened. */
   readonly streamStats = new HermesStreamStats();
+  /** Failed requests, by operation and error code (for metrics). */
+  readonly failures = new Map<string, Map<HermesErrorCode, number>>();
 
   constructor(
     private readonly profiles: HermesProfiles,
@@ -106,11 +112,14 @@ export class HermesClient {
         this.logger.warn(`Retrying create run on ${profile.name} (${error.message})`);
       }
     }
-    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+    if (answer.status < 200 || answer.status > 299)
+      throw this.failed(httpError(profile, call, answer));
     const body = parseObject(answer.text);
     const runId = body?.['run_id'];
     if (typeof runId !== 'string' || runId === '') {
-      throw new HermesProtocolError(profile.name, call.operation, 'the answer has no run_id');
+      throw this.failed(
+        new HermesProtocolError(profile.name, call.operation, 'the answer has no run_id'),
+      );
     }
     const status = typeof body?.['status'] === 'string' ? body['status'] : 'started';
     const replayed =
@@ -125,7 +134,8 @@ export class HermesClient {
     const call: HttpCall = { operation: 'get run', method: 'GET', path: runPath(runId) };
     const answer = await this.request(profile, call);
     if (answer.status === 404) return null;
-    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+    if (answer.status < 200 || answer.status > 299)
+      throw this.failed(httpError(profile, call, answer));
     return parseRunStatus(profile, call.operation, answer.text);
   }
 
@@ -157,7 +167,8 @@ export class HermesClient {
     const answer = await this.request(profile, call);
     if (answer.status === 404) return { outcome: 'unknown_run' };
     if (answer.status === 409) return { outcome: 'not_active' };
-    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+    if (answer.status < 200 || answer.status > 299)
+      throw this.failed(httpError(profile, call, answer));
     const body = parseObject(answer.text);
     const status = body?.['status'];
     if (typeof status === 'string' && isFinalState(status)) {
@@ -182,7 +193,8 @@ export class HermesClient {
       body: requestId === undefined ? { choice } : { choice, request_id: requestId },
     };
     const answer = await this.request(profile, call);
-    if (answer.status < 200 || answer.status > 299) throw httpError(profile, call, answer);
+    if (answer.status < 200 || answer.status > 299)
+      throw this.failed(httpError(profile, call, answer));
   }
 
   /** `GET /health`. Never throws for upstream trouble: a failure is `down` with its reason. */
@@ -210,6 +222,13 @@ export class HermesClient {
     }
   }
 
+  private failed<E extends OperationError>(error: E): E {
+    let byCode = this.failures.get(error.operation);
+    if (!byCode) this.failures.set(error.operation, (byCode = new Map<HermesErrorCode, number>()));
+    byCode.set(error.code, (byCode.get(error.code) ?? 0) + 1);
+    return error;
+  }
+
   private async request(profile: HermesProfile, call: HttpCall): Promise<HttpAnswer> {
     const timeoutMs = call.timeoutMs ?? this.config.hermes.requestTimeoutMs;
     const headers: Record<string, string> = {
@@ -228,9 +247,9 @@ export class HermesClient {
       });
     } catch (error) {
       if (error instanceof HttpTimeoutError) {
-        throw new HermesTimeoutError(profile.name, call.operation, timeoutMs);
+        throw this.failed(new HermesTimeoutError(profile.name, call.operation, timeoutMs));
       }
-      throw new HermesConnectionError(profile.name, call.operation, error);
+      throw this.failed(new HermesConnectionError(profile.name, call.operation, error));
     }
   }
 }

@@ -3,6 +3,7 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfigModule } from '../config/config.module';
+import { MetricsRegistryModule } from '../metrics/metrics.module';
 import { HermesCleanup1795802879184 } from '../database/migrations/1795802879184-hermes-cleanup';
 import { HermesClient } from './hermes.client';
 import { HermesHealthIndicator } from './hermes.health';
@@ -32,6 +33,7 @@ describe('HermesModule', () => {
           migrations: [HermesCleanup1795802879184],
           migrationsRun: true,
         }),
+        MetricsRegistryModule,
         HermesModule,
       ],
     }).compile();

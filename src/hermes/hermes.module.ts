@@ -3,6 +3,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HermesClient } from './hermes.client';
 import { HermesHealthIndicator } from './hermes.health';
+import { HermesMetrics } from './hermes.metrics';
 import { HermesProfiles } from './hermes-profiles';
 import { EphemeralSessionCleanup } from './home/ephemeral-session-cleanup';
 import { HermesCleanupTask } from './home/hermes-cleanup-task.entity';
@@ -10,9 +11,9 @@ import { HermesStateReader } from './home/hermes-state.reader';
 
 /**
  * Everything that talks to the Hermes upstreams: profiles, the client (runs and their event
- * streams), the health indicator, and the optional home integration (state.db reads and the
- * cleanup of ephemeral upstream sessions). Needs `AppConfig` (global) and the TypeORM root with
- * `HermesCleanupTask` among its entities.
+ * streams), the health indicator, its metrics, and the optional home integration (state.db reads
+ * and the cleanup of ephemeral upstream sessions). Needs `AppConfig` and `MetricsRegistry`
+ * (global) and the TypeORM root with `HermesCleanupTask` among its entities.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([HermesCleanupTask])],
@@ -21,6 +22,7 @@ import { HermesStateReader } from './home/hermes-state.reader';
     HermesClient,
     HealthIndicatorService,
     HermesHealthIndicator,
+    HermesMetrics,
     HermesStateReader,
     EphemeralSessionCleanup,
   ],

@@ -15,6 +15,7 @@ import {
 import type { RunAudience } from './run-audience';
 import { announceEnd, closeDrafts } from './run-ending';
 import { failed, failureOf, type RunOutcome } from './run-outcome';
+import type { RunMeter } from './run-metrics';
 import type { RunRecorder, SettledOutcome } from './run-recorder';
 import type { PipelineDeps, RunSpec } from './run-spec';
 import { Settlement } from './settlement';
@@ -50,6 +51,7 @@ export class RunPipeline {
   private abortedAs: string | null = null;
   private readonly settlement = new Settlement<RunOutcome>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly meter: RunMeter;
 
   constructor(
     private readonly spec: RunSpec,
@@ -57,6 +59,7 @@ export class RunPipeline {
     private readonly recorder: RunRecorder,
     private readonly audience: RunAudience,
   ) {
+    this.meter = deps.metrics.meter();
     this.upstreamRunId = spec.upstreamRunId;
     this.transcript = spec.transcript ?? initialTranscript(spec.upstreamRunId ?? spec.id);
   }
@@ -93,7 +96,12 @@ export class RunPipeline {
       (outcome) => this.settlement.offer(outcome),
       (error: unknown) => this.settlement.offer(this.failure(error)),
     );
-    return this.settlement.value.then((outcome) => this.finish(outcome));
+    return this.settlement.value
+      .then((outcome) => this.finish(outcome))
+      .then((final) => {
+        this.meter.ended(final);
+        return final;
+      });
   }
 
   /** Abort: ask the upstream to stop, then wait for its terminal event at most `graceMs`. */
@@ -217,7 +225,9 @@ export class RunPipeline {
         takeUntil(this.settlement.settled$),
         tap((event) => this.fold(event)),
         tap((event) => {
-          if (!isTerminalEvent(event)) this.audience.forward(event);
+          if (isTerminalEvent(event)) return;
+          this.audience.forward(event);
+          this.meter.forwarded(event);
         }),
         filter(isTerminalEvent),
         map((event) => outcomeOfTerminalEvent(event, this.isAborting)),

@@ -6,6 +6,7 @@ import { HermesClient } from '../../hermes/hermes.client';
 import type { SessionRuntime } from '../runtime/session-runtime';
 import { ChatSocket, SessionEmitter } from '../session-emitter';
 import { RoomAudience, SocketAudience } from './run-audience';
+import { RunMetrics } from './run-metrics';
 import { RunPipeline } from './run-pipeline';
 import type { PipelineDeps } from './run-spec';
 import { UnrecordedRun } from './run-recorder';
@@ -43,6 +44,7 @@ export class RunPipelines {
     private readonly emitter: SessionEmitter,
     private readonly stored: StoredRunDeps,
     private readonly config: AppConfig,
+    metrics: RunMetrics,
   ) {
     this.deps = {
       hermes,
@@ -50,6 +52,7 @@ export class RunPipelines {
       logger: new Logger(RunPipeline.name),
       abortGraceMs: config.chatRun.abortGraceMs,
       maxDurationMs: config.chatRun.maxRunDurationMs,
+      metrics,
     };
   }
 

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { HermesClient } from '../../hermes/hermes.client';
 import type { RunTranscript } from '../transcript/transcript.reducer';
+import type { RunMetrics } from './run-metrics';
 import type { RunStatusFollower } from './run-status-follower';
 
 /** What a run asks the upstream for; fixed before the run starts. */
@@ -29,4 +30,5 @@ export interface PipelineDeps {
   logger: Pick<LoggerService, 'log' | 'warn' | 'error'>;
   abortGraceMs: number;
   maxDurationMs: number;
+  metrics: RunMetrics;
 }

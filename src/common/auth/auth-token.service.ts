@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppConfig } from '../../config/app-config';
+import { sha256 } from './same-secret';
 
 /**
  * Owns the shared secret that REST clients and sockets present, and the one check of it.
@@ -63,8 +64,4 @@ export class AuthTokenService implements OnModuleInit {
     this.logger.warn(`AUTH_TOKEN is not set: generated a token and stored it in ${file}`);
     return token;
   }
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }

@@ -28,6 +28,13 @@ export interface GroupCommitStats {
   lastCommitMs: number;
 }
 
+/** One transaction of {@link GroupCommit}, as its listeners hear of it. */
+export interface CommitRecord {
+  jobs: number;
+  seconds: number;
+  ok: boolean;
+}
+
 /**
  * Group commit: every write job that arrives while the previous batch is being written (or in
  * the same tick) goes to the database in one transaction, and each caller resumes when that
@@ -45,6 +52,7 @@ export class GroupCommit {
   private queue: PendingJob[] = [];
   private draining: Promise<void> | undefined;
   readonly stats: GroupCommitStats = { batches: 0, jobs: 0, splits: 0, lastCommitMs: 0 };
+  private readonly listeners: ((commit: CommitRecord) => void)[] = [];
 
   constructor(private readonly sql: SqlClient) {}
 
@@ -57,6 +65,11 @@ export class GroupCommit {
         this.drain(),
       );
     });
+  }
+
+  /** Hears of every batch's transaction (metrics). */
+  onCommit(listener: (commit: CommitRecord) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Resolves once every job written so far has committed or failed. */
@@ -78,6 +91,7 @@ export class GroupCommit {
 
   private async commit(batch: PendingJob[]): Promise<void> {
     const began = performance.now();
+    let ok = false;
     let results: unknown[];
     try {
       results = await this.sql.transaction(async (tx) => {
@@ -88,6 +102,7 @@ export class GroupCommit {
         if (failure) throw failure.reason;
         return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value);
       });
+      ok = true;
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       this.stats.splits++;
@@ -102,6 +117,8 @@ export class GroupCommit {
       this.stats.batches++;
       this.stats.jobs += batch.length;
       this.stats.lastCommitMs = performance.now() - began;
+      const commit = { jobs: batch.length, seconds: this.stats.lastCommitMs / 1000, ok };
+      for (const listener of this.listeners) listener(commit);
     }
     batch.forEach((job, index) => job.resolve(results[index]));
   }
