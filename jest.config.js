@@ -23,6 +23,7 @@ module.exports = {
       testMatch: [
         '<rootDir>/src/**/*.spec.ts',
         '<rootDir>/client/src/**/*.spec.ts',
+        '<rootDir>/test/docs/**/*.spec.ts',
         '<rootDir>/test/fake-hermes/**/*.spec.ts',
       ],
       transform: { '^.+\\.ts$': tsJest },

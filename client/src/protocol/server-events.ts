@@ -183,7 +183,9 @@ export interface EventTags {
 export type WireEvent<P> = P & EventTags;
 
 /** What a client receives for each named event. */
-export type ServerEvents = { [K in ServerEventName]: WireEvent<ServerEventPayloads[K]> };
+export type ServerEvents = {
+  [K in ServerEventName]: WireEvent<ServerEventPayloads[K]> & { event: K };
+};
 
 export type ServerToClientEvents = {
   [K in ServerEventName]: (payload: ServerEvents[K]) => void;
