@@ -6,8 +6,9 @@ import {
   type ServerEvents,
   type WireEvent,
 } from '@hermes-chat-gateway/client';
-import { FakeHermesServer } from '../fake-hermes';
-import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
+import type { FakeHermesServer } from '../fake-hermes';
+import { startWithFakeHermes, type FakeUpstreamApp } from './support/fake-upstream-app';
+import type { TestApp } from './support/test-app';
 
 type Delivered = WireEvent<Record<string, unknown>> & { name: string };
 
@@ -35,6 +36,7 @@ const reply = (count: number, prefix: string): string =>
   Array.from({ length: count }, (_, i) => `${prefix}${i} `).join('');
 
 describe('ChatRunClient against the gateway (e2e)', () => {
+  let started: FakeUpstreamApp;
   let hermes: FakeHermesServer;
   let t: TestApp;
   const clients: ChatRunClient[] = [];
@@ -67,19 +69,15 @@ describe('ChatRunClient against the gateway (e2e)', () => {
     });
 
   beforeAll(async () => {
-    hermes = new FakeHermesServer({ keepaliveMs: 200 });
-    t = await startTestApp({ env: { HERMES_URL: await hermes.start() } });
+    started = await startWithFakeHermes({}, { keepaliveMs: 200 });
+    ({ hermes, app: t } = started);
   });
 
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();
   });
 
-  afterAll(async () => {
-    await t.close();
-    await destroyTestApp(t);
-    await hermes.stop();
-  });
+  afterAll(() => started.stop());
 
   it('rejects the connection with the server reason for a wrong token', async () => {
     const client = new ChatRunClient({ url: t.url, token: 'not-the-token' });

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import request from 'supertest';
-import { FakeHermesServer } from '../fake-hermes';
+import type { FakeHermesServer } from '../fake-hermes';
 import { ChatClient } from './support/chat-client';
-import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
+import { startWithFakeHermes, type FakeUpstreamApp } from './support/fake-upstream-app';
+import type { TestApp } from './support/test-app';
 
 /** Debian's Chromium; nothing is ever downloaded. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,12 +29,13 @@ if (!existsSync(CHROMIUM) && process.env.CI !== 'true') {
 }
 
 describe('the browser console (e2e)', () => {
+  let started: FakeUpstreamApp;
   let hermes: FakeHermesServer;
   let t: TestApp;
 
   beforeAll(async () => {
-    hermes = new FakeHermesServer({ keepaliveMs: 200 });
-    t = await startTestApp({ env: { HERMES_URL: await hermes.start(), ABORT_GRACE_MS: '1000' } });
+    started = await startWithFakeHermes({ ABORT_GRACE_MS: '1000' }, { keepaliveMs: 200 });
+    ({ hermes, app: t } = started);
     await request(t.url)
       .post('/api/sessions')
       .set(t.auth)
@@ -41,11 +43,7 @@ describe('the browser console (e2e)', () => {
       .expect(201);
   });
 
-  afterAll(async () => {
-    await t.close();
-    await destroyTestApp(t);
-    await hermes.stop();
-  });
+  afterAll(() => started.stop());
 
   it('serves the page without auth, outside the api prefix, with the socket.io client', async () => {
     await request(t.url).get('/console').expect(301).expect('Location', '/console/');

@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { FakeHermesServer } from '../fake-hermes';
-import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
+import { startWithFakeHermes, type FakeUpstreamApp } from './support/fake-upstream-app';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLE = 'client/examples/chat.ts';
@@ -13,19 +12,13 @@ const EXAMPLE = 'client/examples/chat.ts';
  * file as `npm run example` does (ts-node, type-checked) against a real gateway.
  */
 describe('the README client example (e2e)', () => {
-  let hermes: FakeHermesServer;
-  let t: TestApp;
+  let started: FakeUpstreamApp;
 
   beforeAll(async () => {
-    hermes = new FakeHermesServer();
-    t = await startTestApp({ env: { HERMES_URL: await hermes.start() } });
+    started = await startWithFakeHermes();
   });
 
-  afterAll(async () => {
-    await t.close();
-    await destroyTestApp(t);
-    await hermes.stop();
-  });
+  afterAll(() => started.stop());
 
   it('is in the README as it is in its file', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -34,6 +27,7 @@ describe('the README client example (e2e)', () => {
   });
 
   it('runs as printed', async () => {
+    const { hermes, app: t } = started;
     hermes.setNextScenario({ deltas: 3, deltaText: 'hi{i} ' });
     const { stdout } = await promisify(execFile)(
       process.execPath,
