@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'rate_limited'
   | 'queue_full'
+  | 'too_many_runs'
   | 'http_error'
   | 'internal_error';
 
