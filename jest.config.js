@@ -1,4 +1,7 @@
-/** Unit specs live beside the code; e2e specs in test/. `npm test` runs both projects. */
+/**
+ * Unit specs live beside the code (the server's and the client package's); e2e specs in test/.
+ * `npm test` runs both projects.
+ */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 // The e2e app documents its routes as the built one does (see test/swagger-plugin.js).
 const tsJestWithSwagger = [
@@ -17,7 +20,12 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       rootDir: '.',
-      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/fake-hermes/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/client/src/**/*.spec.ts',
+        '<rootDir>/test/docs/**/*.spec.ts',
+        '<rootDir>/test/fake-hermes/**/*.spec.ts',
+      ],
       transform: { '^.+\\.ts$': tsJest },
     },
     {

@@ -3,6 +3,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ChatIoAdapter } from './chat-run/chat-io.adapter';
 import { AppConfig } from './config/app-config';
+import { serveConsole } from './console/console';
 import { REFERENCE_API_TAG } from './reference-api/reference-api.decorators';
 
 /** Everything `main.ts` does to the app besides listening, shared with the e2e tests. */
@@ -12,6 +13,7 @@ export function configureApp(app: NestExpressApplication): AppConfig {
   app.flushLogs();
   // Prometheus expects /metrics; everything else is under /api.
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
+  serveConsole(app);
   app.enableCors({ origin: config.http.corsOrigins, credentials: false });
   app.useWebSocketAdapter(new ChatIoAdapter(app));
   // Only the signals that mean "stop": Nest's default list would also end the server on

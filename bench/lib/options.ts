@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { REPO_ROOT } from './processes';
 import { SCENARIO_NAMES, type BenchOptions, type ScenarioName } from './types';
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--only stream,burst,run-start,resume,memory,compression]
+export const USAGE = `Usage: npm run bench -- [--quick] [--only stream,burst,run-start,resume,memory,compression,cluster]
                        [--out bench/results] [--dist dist/main.js] [--profile] [--real-eviction]
 
   --quick          tiny sizes: proves the harness works in well under a minute (CI smoke)

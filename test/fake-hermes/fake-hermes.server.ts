@@ -111,7 +111,7 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * A fake of the Hermes Agent API server (`/v1/runs` and friends) over real HTTP, with the wire
- * format of `hermes-upstream.md`. Each run plays a scenario; see README.md.
+ * format of `docs/hermes-upstream.md`. Each run plays a scenario; see README.md.
  */
 export class FakeHermesServer {
   /** Mutable at any time. */

@@ -1,6 +1,6 @@
 /**
- * The fake against the spec (`hermes-upstream.md`), over real HTTP: fetch for JSON endpoints and
- * the SSE reader of this folder for event streams.
+ * The fake against the contract (`docs/hermes-upstream.md`), over real HTTP: fetch for JSON
+ * endpoints and the SSE reader of this folder for event streams.
  */
 import { FakeHermesServer } from './fake-hermes.server';
 import { openSse, type SseStream } from './sse-reader';

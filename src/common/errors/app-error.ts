@@ -1,28 +1,12 @@
 import { HttpStatus } from '@nestjs/common';
+import type { ErrorCode } from '@hermes-chat-gateway/client';
 
 /**
- * Stable, machine-readable error codes. Clients branch on `code`, never on `message`.
- * REST answers `{ statusCode, code, message }`; the socket layer answers `{ ok: false, error }`.
+ * Stable, machine-readable error codes (`ErrorCode`, defined with the wire protocol in the client
+ * package). Clients branch on `code`, never on `message`. REST answers
+ * `{ statusCode, code, message }`; the socket layer answers `{ ok: false, error }`.
  */
-export type ErrorCode =
-  | 'invalid_payload'
-  | 'invalid_cursor'
-  | 'input_too_large'
-  | 'unauthorized'
-  | 'not_found'
-  | 'unknown_session'
-  | 'unknown_profile'
-  | 'session_exists'
-  | 'shutting_down'
-  | 'session_moved'
-  | 'session_unavailable'
-  | 'no_active_run'
-  | 'no_pending_approval'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'method_not_allowed'
-  | 'http_error'
-  | 'internal_error';
+export type { ErrorCode };
 
 /** An expected failure: carries its code and the HTTP status it maps to. */
 export class AppError extends Error {

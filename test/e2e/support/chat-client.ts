@@ -1,23 +1,22 @@
-import { io, type Socket } from 'socket.io-client';
+import { ChatRunClient, type WireEvent } from '@hermes-chat-gateway/client';
+import type { Socket } from 'socket.io-client';
 
 /** A payload as the gateway sends it: `event`, `session_id`, `seq` and the event's fields. */
-export type Received = Record<string, unknown> & {
-  event: string;
-  session_id?: string;
-  seq?: number;
-};
+export type Received = WireEvent<Record<string, unknown>>;
 
 /**
- * A socket.io-client connection to `/chat-run` that records every event it receives, so tests
- * can wait for one and then assert on the whole ordered log.
+ * A `ChatRunClient` connection to `/chat-run` (no reconnection) whose raw socket is recorded:
+ * every event as the server sent it, duplicates included, so tests can wait for one and then
+ * assert on the whole ordered log. Requests go out raw too (tests send malformed payloads);
+ * `chat` is the typed client for tests that want it.
  */
 export class ChatClient {
   readonly events: Received[] = [];
   private waiters: { match: (event: Received) => boolean; resolve: (event: Received) => void }[] =
     [];
 
-  private constructor(readonly socket: Socket) {
-    socket.onAny((name: string, payload: Received) => {
+  private constructor(readonly chat: ChatRunClient) {
+    chat.socket.onAny((name: string, payload: Received) => {
       const event = { ...payload, event: payload?.event ?? name };
       this.events.push(event);
       this.waiters = this.waiters.filter((waiter) => {
@@ -32,19 +31,20 @@ export class ChatClient {
     baseUrl: string,
     options: { token?: string; profile?: string } = {},
   ): Promise<ChatClient> {
-    const socket = io(`${baseUrl}/chat-run`, {
-      transports: ['websocket'],
-      auth: options.token === undefined ? {} : { token: options.token },
-      query: options.profile ? { profile: options.profile } : {},
-      reconnection: false,
-      forceNew: true,
+    const chat = new ChatRunClient({
+      url: baseUrl,
+      token: options.token,
+      profile: options.profile,
+      socket: { reconnection: false, forceNew: true },
     });
-    const client = new ChatClient(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (error) => reject(error));
-    });
+    const client = new ChatClient(chat);
+    await chat.connect();
     return client;
+  }
+
+  /** The raw socket.io-client socket. */
+  get socket(): Socket {
+    return this.chat.socket;
   }
 
   /** Emits with an ack and resolves the server's answer. */
@@ -90,7 +90,7 @@ export class ChatClient {
   }
 
   close(): void {
-    this.socket.disconnect();
+    this.chat.close();
   }
 }
 
