@@ -27,7 +27,7 @@ export async function testDatabase(): Promise<TestDatabase> {
     leases: new SessionLeases(sql, commit, configFor()),
     destroy: async () => {
       await commit.settled();
-      await sql.onApplicationShutdown();
+      await sql.beforeApplicationShutdown();
       await dataSource.destroy();
     },
   };

@@ -153,6 +153,8 @@ describe('Restart (e2e, real process)', () => {
     first.child.kill('SIGTERM');
     await first.exited;
     expect(first.output()).toMatch(/Stopped \(SIGTERM\): 1 runs left to recover/);
+    // A clean stop: nothing logged at error level (the database closed without complaint).
+    expect(first.output()).not.toMatch(/"level":(50|60)/);
     // What had streamed is stored: the partial reply is in the database before any restart.
     const stored = await storedMessages(env, 'terminated');
     expect(stored[0]).toEqual(['user', 'question']);

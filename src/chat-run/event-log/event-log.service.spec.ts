@@ -118,7 +118,7 @@ describe('EventLog (SQLite in memory, migrated)', () => {
   afterAll(async () => {
     tokens.onModuleDestroy();
     await commit?.settled();
-    await sql?.onApplicationShutdown();
+    await sql?.beforeApplicationShutdown();
     await dataSource?.destroy();
   });
 

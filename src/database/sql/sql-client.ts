@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -57,7 +57,7 @@ export type SqlDialect = 'sqlite' | 'postgres';
  * transaction.
  */
 @Injectable()
-export class SqlClient implements OnApplicationShutdown {
+export class SqlClient implements BeforeApplicationShutdown {
   readonly dialect: SqlDialect;
   private readonly schema: string | undefined;
   private readonly connection: DialectConnection;
@@ -112,10 +112,11 @@ export class SqlClient implements OnApplicationShutdown {
 
   /**
    * Releases prepared statements before TypeORM closes the database (SQLite refuses to close
-   * with statements open). This module's hooks run before TypeORM's own; anything that still
-   * runs a statement afterwards gets a one-off statement instead.
+   * with statements open), which it does in its `onApplicationShutdown`, the deepest module
+   * first. Whatever other modules still write while shutting down (their own
+   * `beforeApplicationShutdown`, in any order with this one) gets one-off statements instead.
    */
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.connection.close();
   }
 }
