@@ -141,7 +141,12 @@ describe('SessionEmitter (real EventLog on SQLite in memory)', () => {
   });
 
   it('emits the very object it records, and replay gives the same payloads in order', async () => {
-    emitter.toSession('s1', 'run.started', { run_id: 'r1', status: 'started', queue_length: 0 });
+    emitter.toSession('s1', 'run.started', {
+      run_id: 'r1',
+      gateway_run_id: 'gw_1',
+      status: 'started',
+      queue_length: 0,
+    });
     emitter.forward('s1', 'message.delta', { delta: 'x', run_id: 'r1' });
     emitter.forward('s1', 'tool.started', { tool: 'terminal', run_id: 'r1' });
     const sent = emitted.map((entry) => entry.payload);

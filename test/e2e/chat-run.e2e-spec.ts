@@ -108,6 +108,22 @@ describe('/chat-run (e2e)', () => {
       ['user', 'Hello\nthere'],
       ['assistant', 'w0 w1 w2 w3 '],
     ]);
+    // The run's two ids link socket and REST: its start and end name both.
+    const started = events.find((e) => e.event === 'run.started')!;
+    expect(started.run_id).toBe(hermes.lastRun!.id);
+    expect(started.gateway_run_id).toBe(create.headers['idempotency-key']);
+    expect(completed).toMatchObject({
+      run_id: started.run_id,
+      gateway_run_id: started.gateway_run_id,
+    });
+    expect(messages.map((m) => m.run_id)).toEqual([
+      started.gateway_run_id,
+      started.gateway_run_id,
+    ]);
+    const usage = await request(t.url).get('/api/sessions/plain/usage').set(t.auth).expect(200);
+    expect(usage.body.runs.map((run: { run_id: string }) => run.run_id)).toEqual([
+      started.gateway_run_id,
+    ]);
     const session = await request(t.url).get('/api/sessions/plain').set(t.auth).expect(200);
     expect(session.body).toMatchObject({
       title: 'Hello there',

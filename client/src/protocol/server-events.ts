@@ -51,6 +51,11 @@ export interface RunUsage {
 
 export interface RunCompletedEventPayload {
   run_id: string;
+  /**
+   * The gateway's id of the run: the `run_id` of its messages and usage over REST (`run_id`
+   * here is the upstream's, as its own events carry).
+   */
+  gateway_run_id: string;
   output?: string;
   usage?: RunUsage;
   /** Runs still queued after this one. */
@@ -65,6 +70,11 @@ export interface RunCompletedEventPayload {
 
 export interface RunFailedPayload {
   run_id?: string;
+  /**
+   * The gateway's id of the run: the `run_id` of its messages and usage over REST (`run_id`
+   * here is the upstream's, as its own events carry).
+   */
+  gateway_run_id: string;
   /** A human-readable reason. */
   error: string;
   code: RunFailureCode;
@@ -102,11 +112,23 @@ export interface ResumedPayload {
   replayed?: boolean;
 }
 
+export interface RunStartedPayload {
+  /** The upstream's id of the run, as its events carry it. */
+  run_id: string;
+  /**
+   * The gateway's id of the run: the `run_id` of its messages and usage over REST (`run_id`
+   * here is the upstream's, as its own events carry).
+   */
+  gateway_run_id: string;
+  status: string;
+  queue_length: number;
+}
+
 /** Payloads of the events the gateway itself produces. */
 export interface GatewayEventPayloads {
   resumed: ResumedPayload;
   'run.queued': { queue_length: number };
-  'run.started': { run_id: string; status: string; queue_length: number };
+  'run.started': RunStartedPayload;
   'run.completed': RunCompletedEventPayload;
   'run.failed': RunFailedPayload;
   'compression.started': CompressionStartedPayload;
@@ -115,6 +137,8 @@ export interface GatewayEventPayloads {
   'abort.started': AbortStartedPayload;
   'abort.completed': {
     run_id?: string;
+    /** The gateway's id of the aborted run (absent when nothing was running). */
+    gateway_run_id?: string;
     synced: boolean;
     /** Nothing was running. */
     ignored?: boolean;

@@ -24,6 +24,8 @@ export function closeDrafts(transcript: RunTranscript, outcome: SettledOutcome):
 export interface Ending {
   /** The id clients know the run by. */
   runId: string;
+  /** The gateway's id of the run (its messages' `run_id` over REST). */
+  gatewayRunId: string;
   /** The id `abort.started` named, when the run was aborted. */
   abortedAs: string | null;
   /** Runs still queued in the session. */
@@ -35,7 +37,7 @@ export function announceEnd(
   audience: RunAudience,
   transcript: RunTranscript,
   outcome: SettledOutcome,
-  { runId, abortedAs, queued }: Ending,
+  { runId, gatewayRunId, abortedAs, queued }: Ending,
 ): void {
   switch (outcome.kind) {
     case 'completed':
@@ -43,11 +45,13 @@ export function announceEnd(
         ...outcome.payload,
         ...completionAnnotations(transcript, outcome.payload),
         run_id: runId,
+        gateway_run_id: gatewayRunId,
         queue_remaining: queued,
       });
     case 'failed':
       return audience.emit('run.failed', {
         run_id: runId,
+        gateway_run_id: gatewayRunId,
         error: outcome.error,
         code: outcome.code,
         queue_remaining: queued,
@@ -57,6 +61,7 @@ export function announceEnd(
     case 'aborted':
       return audience.emit('abort.completed', {
         run_id: abortedAs ?? runId,
+        gateway_run_id: gatewayRunId,
         synced: outcome.synced,
         // Counts the run about to start, as clients written for the reference expect.
         ...(queued > 0 ? { queue_length: queued } : {}),

@@ -210,6 +210,7 @@ export class RunPipeline {
     this.deps.logger.log(`Run ${spec.id} started upstream as ${created.runId}`);
     this.audience.emit('run.started', {
       run_id: created.runId,
+      gateway_run_id: spec.id,
       status: created.status,
       queue_length: this.recorder.queueLength(),
     });
@@ -296,6 +297,7 @@ export class RunPipeline {
     if (estimate) this.audience.emit('usage.updated', estimate);
     announceEnd(this.audience, this.transcript, final, {
       runId: this.publicRunId,
+      gatewayRunId: this.spec.id,
       abortedAs: this.abortedAs,
       queued: this.recorder.queueLength(),
     });
