@@ -116,10 +116,7 @@ describe('/chat-run (e2e)', () => {
       run_id: started.run_id,
       gateway_run_id: started.gateway_run_id,
     });
-    expect(messages.map((m) => m.run_id)).toEqual([
-      started.gateway_run_id,
-      started.gateway_run_id,
-    ]);
+    expect(messages.map((m) => m.run_id)).toEqual([started.gateway_run_id, started.gateway_run_id]);
     const usage = await request(t.url).get('/api/sessions/plain/usage').set(t.auth).expect(200);
     expect(usage.body.runs.map((run: { run_id: string }) => run.run_id)).toEqual([
       started.gateway_run_id,
