@@ -269,15 +269,19 @@ describe('HermesClient (over HTTP)', () => {
 
   it('respondToApproval posts the choice and request id', async () => {
     upstream.handler = (_req, res) => json(res, 200, { ok: true });
-    await client.respondToApproval('default', 'r', 'once', 'req_1');
-    await client.respondToApproval('default', 'r', 'deny');
+    expect(await client.respondToApproval('default', 'r', 'once', 'req_1')).toBe('answered');
+    expect(await client.respondToApproval('default', 'r', 'deny')).toBe('answered');
     expect(upstream.received.map((r) => [r.url, JSON.parse(r.body)])).toEqual([
       ['/v1/runs/r/approval', { choice: 'once', request_id: 'req_1' }],
       ['/v1/runs/r/approval', { choice: 'deny' }],
     ]);
-    upstream.handler = (_req, res) => json(res, 404, { error: 'no pending approval' });
+    upstream.handler = (_req, res) => json(res, 409, { error: 'no pending approval' });
+    expect(await client.respondToApproval('default', 'r', 'once')).toBe('nothing_pending');
+    upstream.handler = (_req, res) => json(res, 404, { error: 'no such run' });
+    expect(await client.respondToApproval('default', 'r', 'once')).toBe('nothing_pending');
+    upstream.handler = (_req, res) => json(res, 500, { error: 'boom' });
     await expect(client.respondToApproval('default', 'r', 'once')).rejects.toMatchObject({
-      status: 404,
+      status: 500,
     });
   });
 

@@ -178,13 +178,16 @@ export class HermesClient {
     return { outcome: 'stopping' };
   }
 
-  /** `POST /v1/runs/{id}/approval` `{ choice, request_id? }`. */
+  /**
+   * `POST /v1/runs/{id}/approval` `{ choice, request_id? }`. The upstream's 409 (nothing
+   * pending) and 404 (unknown run) are an outcome, `nothing_pending`, not errors.
+   */
   async respondToApproval(
     profileName: string,
     runId: string,
     choice: string,
     requestId?: string,
-  ): Promise<void> {
+  ): Promise<'answered' | 'nothing_pending'> {
     const profile = this.profiles.get(profileName);
     const call: HttpCall = {
       operation: 'respond to approval',
@@ -193,8 +196,10 @@ export class HermesClient {
       body: requestId === undefined ? { choice } : { choice, request_id: requestId },
     };
     const answer = await this.request(profile, call);
+    if (answer.status === 404 || answer.status === 409) return 'nothing_pending';
     if (answer.status < 200 || answer.status > 299)
       throw this.failed(httpError(profile, call, answer));
+    return 'answered';
   }
 
   /** `GET /health`. Never throws for upstream trouble: a failure is `down` with its reason. */

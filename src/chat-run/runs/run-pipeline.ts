@@ -4,7 +4,6 @@ import { AppError } from '../../common/errors/app-error';
 import { errorMessage } from '../../common/errors/error-message';
 import type { CompressionListener } from '../../compression/compression.events';
 import { isTerminalEvent, type HermesRunEvent } from '../../hermes/hermes-events';
-import { HermesHttpError } from '../../hermes/hermes.errors';
 import type { RunStateEvent } from '../chat-run.events';
 import {
   foldEvent,
@@ -132,25 +131,13 @@ export class RunPipeline {
 
   /** `approval.respond`: answers the run's pending approval through the upstream. */
   async respondToApproval(choice: string, requestId?: string): Promise<void> {
-    const noPending = new AppError(
-      'no_pending_approval',
-      'The run is not waiting for approval',
-      409,
-    );
-    if (!this.upstreamRunId || this.settlement.isSettled) throw noPending;
-    try {
-      await this.deps.hermes.respondToApproval(
-        this.spec.profile,
-        this.upstreamRunId,
-        choice,
-        requestId,
-      );
-    } catch (error) {
-      // The upstream's own "nothing pending" (409) or "unknown run" (404).
-      if (error instanceof HermesHttpError && (error.status === 404 || error.status === 409)) {
-        throw noPending;
-      }
-      throw error;
+    const runId = this.settlement.isSettled ? null : this.upstreamRunId;
+    const answered =
+      runId !== null &&
+      (await this.deps.hermes.respondToApproval(this.spec.profile, runId, choice, requestId)) ===
+        'answered';
+    if (!answered) {
+      throw new AppError('no_pending_approval', 'The run is not waiting for approval', 409);
     }
   }
 
@@ -165,8 +152,7 @@ export class RunPipeline {
 
   /** Nobody is left to hear a session-less run: it is stopped upstream rather than left alone. */
   abandon(): void {
-    if (!this.settlement.offer({ kind: 'detached' }) || !this.upstreamRunId) return;
-    void this.deps.hermes.stopRun(this.spec.profile, this.upstreamRunId).catch(() => undefined);
+    if (this.settlement.offer({ kind: 'detached' })) this.stopUpstream();
   }
 
   /** Writes what streamed so far now (a resuming client reads it from the store). */
@@ -203,7 +189,7 @@ export class RunPipeline {
     this.upstreamRunId = created.runId;
     if (this.settlement.isSettled) {
       // Aborted, timed out or detached while the create was in flight: stop what it started.
-      await this.deps.hermes.stopRun(spec.profile, created.runId).catch(() => undefined);
+      this.stopUpstream();
       return null;
     }
     this.recorder.started(created.runId, this.isAborting);
@@ -321,12 +307,15 @@ export class RunPipeline {
   /** The run's time limit: its partial reply is kept, and the upstream is asked to stop. */
   private timedOut(): void {
     const limit = this.deps.maxDurationMs;
-    if (!this.settlement.offer(failed('run_timeout', `The run took longer than ${limit} ms`))) {
-      return;
+    if (this.settlement.offer(failed('run_timeout', `The run took longer than ${limit} ms`))) {
+      this.stopUpstream();
     }
-    if (this.upstreamRunId) {
-      void this.deps.hermes.stopRun(this.spec.profile, this.upstreamRunId).catch(() => undefined);
-    }
+  }
+
+  /** Asks the upstream to stop the run, on a best-effort basis (nobody waits for its end). */
+  private stopUpstream(): void {
+    if (!this.upstreamRunId) return;
+    void this.deps.hermes.stopRun(this.spec.profile, this.upstreamRunId).catch(() => undefined);
   }
 
   private failure(error: unknown): RunOutcome {
