@@ -7,6 +7,7 @@ import { ChatHandshake } from './chat-handshake';
 import { RoomSequencer } from './cluster/room-sequencer';
 import { ChatRunGateway } from './chat-run.gateway';
 import { ChatRunLifecycle } from './chat-run.lifecycle';
+import { SocketLimits } from './connection/socket-limits';
 import { EventLogModule } from './event-log/event-log.module';
 import { ResumeService } from './resume.service';
 import { RunMetrics } from './runs/run-metrics';
@@ -38,6 +39,7 @@ import { SessionRequests } from './session-requests';
     SessionEmitter,
     SessionRequests,
     SessionRuntimes,
+    SocketLimits,
     StoredRunDeps,
   ],
 })
