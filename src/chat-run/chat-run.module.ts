@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CompressionModule } from '../compression/compression.module';
+import { AppConfig } from '../config/app-config';
 import { HermesModule } from '../hermes/hermes.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsageModule } from '../usage/usage.module';
@@ -10,6 +11,7 @@ import { ChatRunLifecycle } from './chat-run.lifecycle';
 import { SocketLimits } from './connection/socket-limits';
 import { EventLogModule } from './event-log/event-log.module';
 import { ResumeService } from './resume.service';
+import { RunCaps } from './run-caps';
 import { RunMetrics } from './runs/run-metrics';
 import { RunLedger } from './runs/run-ledger';
 import { RunPipelines } from './runs/run-pipelines';
@@ -31,6 +33,11 @@ import { SessionRequests } from './session-requests';
     ResumeService,
     RoomSequencer,
     RunLedger,
+    {
+      provide: RunCaps,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new RunCaps(config.chatRun),
+    },
     RunMetrics,
     RunPipelines,
     RunQueueService,

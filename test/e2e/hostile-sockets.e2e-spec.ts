@@ -100,33 +100,42 @@ describe('Hostile clients (e2e)', () => {
     await hermes.stop();
   });
 
-  describe('before authentication', () => {
-    let t: TestApp;
-
-    const connect = async () => {
-      const client = await ChatClient.connect(t.url, { token: t.token });
-      clients.push(client);
-      return client;
-    };
-
+  /** The app of one block, with these settings on the fake upstream; `connect` is tracked. */
+  const appWith = (env: Record<string, string>) => {
+    const app: { t?: TestApp } = {};
     beforeAll(async () => {
-      t = await startTestApp({
-        env: {
-          HERMES_URL: hermesUrl,
-          SOCKET_AUTH_TIMEOUT_MS: '1000',
-        },
-      });
+      app.t = await startTestApp({ env: { HERMES_URL: hermesUrl, ...env } });
     });
-
     afterAll(async () => {
-      await t.close();
-      await destroyTestApp(t);
+      if (!app.t) return;
+      await app.t.close();
+      await destroyTestApp(app.t);
     });
+    return {
+      get t(): TestApp {
+        if (!app.t) throw new Error('the app is not started yet');
+        return app.t;
+      },
+      async connect(): Promise<ChatClient> {
+        const client = await ChatClient.connect(this.t.url, { token: this.t.token });
+        clients.push(client);
+        return client;
+      },
+    };
+  };
+
+  describe('before authentication, and with the run caps', () => {
+    const app = appWith({
+      SOCKET_AUTH_TIMEOUT_MS: '1000',
+      MAX_QUEUE_LENGTH: '2',
+      MAX_SESSIONLESS_RUNS: '1',
+    });
+    const connect = () => app.connect();
 
     it('closes a WebSocket connection whose first frame is over the bound, unparsed', async () => {
       // A valid token, but padded past SOCKET_UNAUTHENTICATED_MAX_BYTES (16 KiB).
       const socket = track(
-        open(t.url, '/chat-run', { auth: { token: t.token, pad: 'x'.repeat(40 * 1024) } }),
+        open(app.t.url, '/chat-run', { auth: { token: app.t.token, pad: 'x'.repeat(40 * 1024) } }),
       );
       const closed = transportClosed(socket.io);
       expect(await outcome(socket)).toBe('closed');
@@ -135,45 +144,47 @@ describe('Hostile clients (e2e)', () => {
 
     it('answers 413 to a polling body over the bound, and drops the connection', async () => {
       const path = '/socket.io/?EIO=4&transport=polling';
-      const handshake = await request(t.url).get(path).expect(200);
+      const handshake = await request(app.t.url).get(path).expect(200);
       const sid = (JSON.parse(handshake.text.slice(1)) as { sid: string }).sid;
       // The long poll a client keeps open; it is answered when the connection closes.
-      const poll = request(t.url)
+      const poll = request(app.t.url)
         .get(`${path}&sid=${sid}`)
         .then((response) => response.status);
-      const connect = `40/chat-run,${JSON.stringify({ token: t.token, pad: 'x'.repeat(40 * 1024) })}`;
-      await request(t.url)
+      const connect = `40/chat-run,${JSON.stringify({ token: app.t.token, pad: 'x'.repeat(40 * 1024) })}`;
+      await request(app.t.url)
         .post(`${path}&sid=${sid}`)
         .set('Content-Type', 'text/plain')
         .send(connect)
         .expect(413);
       expect(await poll).toBe(200);
-      await request(t.url).get(`${path}&sid=${sid}`).expect(400);
+      await request(app.t.url).get(`${path}&sid=${sid}`).expect(400);
     });
 
     it('closes a connection whose handshake nests deeper than MAX_JSON_DEPTH', async () => {
-      const socket = track(open(t.url, '/chat-run', { auth: { token: t.token, x: nested(40) } }));
+      const socket = track(
+        open(app.t.url, '/chat-run', { auth: { token: app.t.token, x: nested(40) } }),
+      );
       const closed = transportClosed(socket.io);
       expect(await outcome(socket)).toBe('closed');
       await closed;
     });
 
     it('refuses the root namespace, with or without a token', async () => {
-      for (const auth of [{}, { token: t.token }]) {
-        const socket = track(open(t.url, '/', { auth }));
+      for (const auth of [{}, { token: app.t.token }]) {
+        const socket = track(open(app.t.url, '/', { auth }));
         expect(await outcome(socket)).toBe('connect_error: Invalid namespace');
       }
     });
 
     it('closes a connection that has not authenticated within SOCKET_AUTH_TIMEOUT_MS', async () => {
       // socket.io-client closes its transport itself after a refusal; a hostile client need not.
-      const silent = await rawConnection(t.url);
-      const refused = await rawConnection(t.url);
-      const rootOnly = await rawConnection(t.url);
+      const silent = await rawConnection(app.t.url);
+      const refused = await rawConnection(app.t.url);
+      const rootOnly = await rawConnection(app.t.url);
       managers.push(silent.manager, refused.manager, rootOnly.manager);
       const closed = [silent, refused, rootOnly].map(({ manager }) => transportClosed(manager));
       refused.manager.engine.send('0/chat-run,{"token":"wrong-token-0123456789"}');
-      rootOnly.manager.engine.send(`0{"token":"${t.token}"}`);
+      rootOnly.manager.engine.send(`0{"token":"${app.t.token}"}`);
       // Socket.IO's own default would keep them 45 s; transportClosed gives up after 5.
       await Promise.all(closed);
       expect(refused.received).toEqual(['4/chat-run,{"message":"Authentication failed"}']);
@@ -186,7 +197,9 @@ describe('Hostile clients (e2e)', () => {
       ['over polling', ['polling']],
       ['after an upgrade from polling', ['polling', 'websocket']],
     ])('lets an authenticated socket send a large input %s', async (_label, transports) => {
-      const socket = track(open(t.url, '/chat-run', { transports, auth: { token: t.token } }));
+      const socket = track(
+        open(app.t.url, '/chat-run', { transports, auth: { token: app.t.token } }),
+      );
       expect(await outcome(socket)).toBe('connect');
       if (transports.length > 1 && socket.io.engine.transport.name !== 'websocket') {
         await new Promise((resolve) => socket.io.engine.once('upgrade', resolve));
@@ -210,33 +223,54 @@ describe('Hostile clients (e2e)', () => {
         ok: true,
       });
     });
+
+    it('refuses a run over MAX_QUEUE_LENGTH with queue_full, before storing it', async () => {
+      const client = await connect();
+      const run = (queue_id: string, input = 'next') =>
+        client.request('run', { session_id: 'capped', queue_id, input });
+      expect(await run('q1', 'long [[deltas:400,interval:20]]')).toMatchObject({
+        status: 'started',
+      });
+      expect(await run('q2')).toMatchObject({ status: 'queued', queue_length: 1 });
+      expect(await run('q3')).toMatchObject({ status: 'queued', queue_length: 2 });
+      expect(await run('q4')).toMatchObject({ ok: false, error: { code: 'queue_full' } });
+      // A resend of a run already queued is still recognised.
+      expect(await run('q3')).toMatchObject({ ok: true, status: 'duplicate' });
+      const resumed = await client.request('resume', { session_id: 'capped' });
+      expect(resumed).toMatchObject({ ok: true });
+      const state = await client.waitFor('resumed');
+      expect((state.queue as { queue_id: string }[]).map((item) => item.queue_id)).toEqual([
+        'q2',
+        'q3',
+      ]);
+      await client.request('abort', { session_id: 'capped' });
+    });
+
+    it('refuses a session-less run over MAX_SESSIONLESS_RUNS until one ends', async () => {
+      const first = await connect();
+      const second = await connect();
+      const run = (client: ChatClient, input: string) => client.request('run', { input });
+      expect(await run(first, 'a [[deltas:20,interval:20]]')).toMatchObject({
+        status: 'started',
+      });
+      expect(await run(second, 'b')).toMatchObject({
+        ok: false,
+        error: { code: 'too_many_runs' },
+      });
+      await first.waitFor('run.completed');
+      expect(await run(second, 'c')).toMatchObject({ ok: true, status: 'started' });
+      await second.waitFor('run.completed');
+    });
   });
 
   describe('rate limit', () => {
-    let t: TestApp;
-
-    const connect = async () => {
-      const client = await ChatClient.connect(t.url, { token: t.token });
-      clients.push(client);
-      return client;
-    };
-
-    beforeAll(async () => {
-      t = await startTestApp({
-        env: {
-          HERMES_URL: hermesUrl,
-          SOCKET_EVENT_BURST: '5',
-          // One new event every 100 s: none is earned during a test.
-          SOCKET_EVENTS_PER_SECOND: '0.01',
-          SOCKET_FLOOD_DISCONNECT: '10',
-        },
-      });
+    const app = appWith({
+      SOCKET_EVENT_BURST: '5',
+      // One new event every 100 s: none is earned during a test.
+      SOCKET_EVENTS_PER_SECOND: '0.01',
+      SOCKET_FLOOD_DISCONNECT: '10',
     });
-
-    afterAll(async () => {
-      await t.close();
-      await destroyTestApp(t);
-    });
+    const connect = () => app.connect();
 
     it('answers events over the burst with rate_limited, through the ack or request.error', async () => {
       const client = await connect();
@@ -277,29 +311,20 @@ describe('Hostile clients (e2e)', () => {
   });
 
   describe('a reader that stops reading', () => {
-    let t: TestApp;
+    const app = appWith({ SOCKET_MAX_BUFFERED_BYTES: '65536', SOCKET_SEND_STALL_MS: '200' });
     let proxy: StallingProxy;
     let proxyUrl: string;
 
     beforeAll(async () => {
-      t = await startTestApp({
-        env: {
-          HERMES_URL: hermesUrl,
-          SOCKET_MAX_BUFFERED_BYTES: '65536',
-          SOCKET_SEND_STALL_MS: '200',
-        },
-      });
-      ({ proxy, url: proxyUrl } = await StallingProxy.start(t.url));
+      ({ proxy, url: proxyUrl } = await StallingProxy.start(app.t.url));
     });
 
     afterAll(async () => {
       await proxy.stop();
-      await t.close();
-      await destroyTestApp(t);
     });
 
     it('is disconnected once its backlog stops shrinking, and its run is stopped', async () => {
-      const socket = track(open(proxyUrl, '/chat-run', { auth: { token: t.token } }));
+      const socket = track(open(proxyUrl, '/chat-run', { auth: { token: app.t.token } }));
       expect(await outcome(socket)).toBe('connect');
       // A session-less run (it lives as long as its socket): up to 40 MB of deltas, far more
       // than the OS buffers between the app and the proxy can hold.
