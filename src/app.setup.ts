@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ChatIoAdapter } from './chat-run/chat-io.adapter';
+import { bodyParsers } from './common/http/request-body';
 import { AppConfig } from './config/app-config';
 import { serveConsole } from './console/console';
 import { REFERENCE_API_TAG } from './reference-api/reference-api.decorators';
@@ -15,6 +16,7 @@ export function configureApp(app: NestExpressApplication): AppConfig {
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
   serveConsole(app);
   app.enableCors({ origin: config.http.corsOrigins, credentials: false });
+  for (const parser of bodyParsers(config.http)) app.use(parser);
   app.useWebSocketAdapter(new ChatIoAdapter(app));
   // Only the signals that mean "stop": Nest's default list would also end the server on
   // SIGUSR2, SIGHUP and others.

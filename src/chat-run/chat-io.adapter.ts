@@ -5,14 +5,18 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { RedisConnection } from '../cluster/redis.connection';
 import { AppConfig } from '../config/app-config';
 import { RoomSequencer, type HookableAdapter } from './cluster/room-sequencer';
-
-/** Headroom for the envelope around `input` (other fields, JSON escaping of the text). */
-const ENVELOPE_BYTES = 64 * 1024;
+import { depthLimitedParser } from './connection/depth-limited-parser';
 
 /**
- * Socket.IO server settings that come from configuration: CORS like the REST API, and a message
- * limit above the `input` limit, so that an oversize input is answered `input_too_large`
- * instead of a silent disconnect.
+ * Socket.IO server settings that come from configuration: CORS like the REST API, the Redis
+ * adapter with several instances, and what a connection may cost before it has authenticated
+ * (the token comes in the namespace CONNECT packet, after the transport is open, so the
+ * transport cannot check it):
+ * - frames are bounded small (`SOCKET_UNAUTHENTICATED_MAX_BYTES`); a socket's bound goes up
+ *   once its namespace connection is authenticated (`SocketLimits`);
+ * - no message is parsed when nested deeper than `MAX_JSON_DEPTH`;
+ * - the root namespace `/` is refused, and a connection with no namespace joined after
+ *   `SOCKET_AUTH_TIMEOUT_MS` is closed (Socket.IO's `connectTimeout`).
  */
 export class ChatIoAdapter extends IoAdapter {
   private readonly config: AppConfig;
@@ -27,13 +31,15 @@ export class ChatIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const { maxInputBytes } = this.config.chatRun;
+    const { sockets } = this.config;
     const server = super.createIOServer(port, {
       ...options,
-      // JSON escaping can make text six times larger (a control character becomes \u00XX).
-      maxHttpBufferSize: maxInputBytes * 6 + ENVELOPE_BYTES,
+      maxHttpBufferSize: sockets.unauthenticatedMaxBytes,
+      connectTimeout: sockets.authTimeoutMs,
+      parser: depthLimitedParser(sockets.maxJsonDepth),
       cors: { origin: this.config.http.corsOrigins, credentials: false },
     }) as Server;
+    server.use((_socket, next) => next(new Error('Invalid namespace')));
     const { client } = this.redis;
     const cluster = this.config.cluster;
     if (client && cluster) {

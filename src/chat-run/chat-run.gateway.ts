@@ -12,6 +12,7 @@ import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import type { AckCallback, AckResults, ClientRequestName } from './chat-run.events';
 import { ChatHandshake } from './chat-handshake';
+import { SocketLimits } from './connection/socket-limits';
 import {
   ApprovalRespondDto,
   CancelQueuedRunDto,
@@ -21,15 +22,17 @@ import {
 } from './dto/socket-payloads.dto';
 import { parseRunInput } from './dto/run-input';
 import { validatePayload } from './dto/validate-payload';
+import { answerRefusal } from './request-refusal';
 import { RunQueueService } from './runs/run-queue.service';
 import { ChatNamespace, ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
 import { SessionRequests } from './session-requests';
 
 /**
- * The `/chat-run` namespace: a door. The handshake authenticates (middleware); each handler
- * validates its payload and delegates: a session's requests to the instance that holds the
- * session, a session-less run to the queue. Answers go to the ack callback when the client gave
- * one, else failures go out as `request.error`.
+ * The `/chat-run` namespace: a door. The handshake authenticates (middleware), then the socket
+ * gets its limits (frame size, event rate, send backlog); each handler validates its payload
+ * and delegates: a session's requests to the instance that holds the session, a session-less
+ * run to the queue. Answers go to the ack callback when the client gave one, else failures go
+ * out as `request.error`.
  */
 @WebSocketGateway({ namespace: '/chat-run' })
 export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
@@ -37,6 +40,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
 
   constructor(
     private readonly handshake: ChatHandshake,
+    private readonly limits: SocketLimits,
     private readonly sessions: SessionRequests,
     private readonly queue: RunQueueService,
     private readonly emitter: SessionEmitter,
@@ -47,6 +51,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
     this.emitter.bind(namespace);
     this.sessions.listen(namespace);
     namespace.use(this.handshake.admit);
+    namespace.use(this.limits.admit);
   }
 
   @SubscribeMessage('run')
@@ -161,9 +166,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
       const result = await handler();
       ack?.({ ok: true, ...result });
     } catch (error) {
-      const { code, message } = this.toError(error, request);
-      if (ack) return ack({ ok: false, error: { code, message } });
-      this.emitter.toSocket(socket, 'request.error', { request, code, message }, sessionIdOf(body));
+      answerRefusal(this.emitter, socket, { request, body, ack }, this.toError(error, request));
     }
   }
 
@@ -175,10 +178,4 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
     );
     return { code: 'internal_error', message: `Internal server error (id ${errorId})` };
   }
-}
-
-function sessionIdOf(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const id = (body as { session_id?: unknown }).session_id;
-  return typeof id === 'string' && id.length <= 128 ? id : undefined;
 }

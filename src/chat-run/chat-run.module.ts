@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CompressionModule } from '../compression/compression.module';
+import { AppConfig } from '../config/app-config';
 import { HermesModule } from '../hermes/hermes.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsageModule } from '../usage/usage.module';
@@ -7,8 +8,10 @@ import { ChatHandshake } from './chat-handshake';
 import { RoomSequencer } from './cluster/room-sequencer';
 import { ChatRunGateway } from './chat-run.gateway';
 import { ChatRunLifecycle } from './chat-run.lifecycle';
+import { SocketLimits } from './connection/socket-limits';
 import { EventLogModule } from './event-log/event-log.module';
 import { ResumeService } from './resume.service';
+import { RunCaps } from './run-caps';
 import { RunMetrics } from './runs/run-metrics';
 import { RunLedger } from './runs/run-ledger';
 import { RunPipelines } from './runs/run-pipelines';
@@ -30,6 +33,11 @@ import { SessionRequests } from './session-requests';
     ResumeService,
     RoomSequencer,
     RunLedger,
+    {
+      provide: RunCaps,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new RunCaps(config.chatRun),
+    },
     RunMetrics,
     RunPipelines,
     RunQueueService,
@@ -38,6 +46,7 @@ import { SessionRequests } from './session-requests';
     SessionEmitter,
     SessionRequests,
     SessionRuntimes,
+    SocketLimits,
     StoredRunDeps,
   ],
 })

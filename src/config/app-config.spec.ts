@@ -8,7 +8,13 @@ describe('AppConfig', () => {
     const config = configFor();
     expect(config.dataDir).toBe(resolve('./data'));
     expect(config.logLevel).toBe('info');
-    expect(config.http).toEqual({ port: 8648, host: '127.0.0.1', corsOrigins: [] });
+    expect(config.http).toEqual({
+      port: 8648,
+      host: '127.0.0.1',
+      corsOrigins: [],
+      maxBodyBytes: 1024 * 1024,
+      maxJsonDepth: 32,
+    });
     expect(config.hermes).toMatchObject({
       url: 'http://127.0.0.1:8642',
       contextLength: 128000,
@@ -24,6 +30,62 @@ describe('AppConfig', () => {
       tailFraction: 0.25,
       summaryFraction: 0.15,
       timeoutMs: 120000,
+    });
+  });
+
+  describe('limits', () => {
+    it('has documented defaults', () => {
+      const config = configFor();
+      expect(config.sockets).toEqual({
+        unauthenticatedMaxBytes: 16384,
+        authTimeoutMs: 10000,
+        eventsPerSecond: 20,
+        eventBurst: 40,
+        floodDisconnectAfter: 100,
+        maxBufferedBytes: 1024 * 1024,
+        sendStallMs: 5000,
+        maxJsonDepth: 32,
+      });
+      expect(config.chatRun).toMatchObject({ maxQueueLength: 50, maxSessionlessRuns: 32 });
+    });
+
+    it('takes each limit from its variable', () => {
+      const config = configFor({
+        SOCKET_UNAUTHENTICATED_MAX_BYTES: '4096',
+        SOCKET_AUTH_TIMEOUT_MS: '500',
+        SOCKET_EVENTS_PER_SECOND: '0.5',
+        SOCKET_EVENT_BURST: '3',
+        SOCKET_FLOOD_DISCONNECT: '7',
+        SOCKET_MAX_BUFFERED_BYTES: '65536',
+        SOCKET_SEND_STALL_MS: '250',
+        MAX_JSON_DEPTH: '8',
+        HTTP_MAX_BODY_BYTES: '2048',
+        MAX_QUEUE_LENGTH: '2',
+        MAX_SESSIONLESS_RUNS: '1',
+      });
+      expect(config.sockets).toEqual({
+        unauthenticatedMaxBytes: 4096,
+        authTimeoutMs: 500,
+        eventsPerSecond: 0.5,
+        eventBurst: 3,
+        floodDisconnectAfter: 7,
+        maxBufferedBytes: 65536,
+        sendStallMs: 250,
+        maxJsonDepth: 8,
+      });
+      expect(config.http).toMatchObject({ maxBodyBytes: 2048, maxJsonDepth: 8 });
+      expect(config.chatRun).toMatchObject({ maxQueueLength: 2, maxSessionlessRuns: 1 });
+    });
+
+    it.each([
+      ['SOCKET_UNAUTHENTICATED_MAX_BYTES', '100'],
+      ['SOCKET_EVENTS_PER_SECOND', '0'],
+      ['SOCKET_EVENT_BURST', '0'],
+      ['MAX_JSON_DEPTH', '2'],
+      ['MAX_QUEUE_LENGTH', '0'],
+      ['HTTP_MAX_BODY_BYTES', 'lots'],
+    ])('refuses %s=%s', (name, value) => {
+      expect(() => configFor({ [name]: value })).toThrow(new RegExp(`${name} must`));
     });
   });
 

@@ -9,6 +9,10 @@ export interface HttpSettings {
   host: string;
   /** `true` reflects any origin; an empty list allows none (same-origin only). */
   corsOrigins: string[] | true;
+  /** Largest request body; a larger one is answered 413 before it is read. */
+  maxBodyBytes: number;
+  /** Deepest JSON nesting of a request body; a deeper one is answered 400 before it is parsed. */
+  maxJsonDepth: number;
 }
 
 export type DatabaseSettings =
@@ -67,6 +71,29 @@ export interface ChatRunSettings {
   maxRunDurationMs: number;
   eventLogWindow: number;
   sessionIdleMs: number;
+  /** Runs one session may have waiting. */
+  maxQueueLength: number;
+  /** Session-less runs going on at once, over the whole server. */
+  maxSessionlessRuns: number;
+}
+
+/** What one Socket.IO connection may cost the server. */
+export interface SocketSettings {
+  /** Frame (or polling body) bound until the connection has authenticated. */
+  unauthenticatedMaxBytes: number;
+  /** Time a connection has to complete an authenticated namespace connection. */
+  authTimeoutMs: number;
+  /** Client events per second, sustained, and how many may come at once. */
+  eventsPerSecond: number;
+  eventBurst: number;
+  /** Rate-limited events (forgiven at the sustained rate) that get a socket disconnected. */
+  floodDisconnectAfter: number;
+  /** Bytes waiting to be sent above which the socket must keep reading... */
+  maxBufferedBytes: number;
+  /** ...and how long its backlog may go without shrinking before it is dropped. */
+  sendStallMs: number;
+  /** Deepest JSON nesting of a message (its argument list counts as one level). */
+  maxJsonDepth: number;
 }
 
 /**
@@ -82,6 +109,7 @@ export class AppConfig {
   readonly auth: AuthSettings;
   readonly hermes: HermesDefaults;
   readonly chatRun: ChatRunSettings;
+  readonly sockets: SocketSettings;
   readonly compression: CompressionSettings;
   readonly cluster: ClusterSettings | null;
   readonly metrics: MetricsSettings;
@@ -97,6 +125,8 @@ export class AppConfig {
       port: env('PORT'),
       host: env('HOST'),
       corsOrigins: parseOrigins(env('CORS_ORIGINS')),
+      maxBodyBytes: env('HTTP_MAX_BODY_BYTES'),
+      maxJsonDepth: env('MAX_JSON_DEPTH'),
     };
     this.database = parseDatabase(env, this.dataDir);
     this.auth = {
@@ -124,6 +154,18 @@ export class AppConfig {
       maxRunDurationMs: env('RUN_MAX_DURATION_MS'),
       eventLogWindow: env('EVENT_LOG_WINDOW'),
       sessionIdleMs: env('SESSION_IDLE_MS'),
+      maxQueueLength: env('MAX_QUEUE_LENGTH'),
+      maxSessionlessRuns: env('MAX_SESSIONLESS_RUNS'),
+    };
+    this.sockets = {
+      unauthenticatedMaxBytes: env('SOCKET_UNAUTHENTICATED_MAX_BYTES'),
+      authTimeoutMs: env('SOCKET_AUTH_TIMEOUT_MS'),
+      eventsPerSecond: env('SOCKET_EVENTS_PER_SECOND'),
+      eventBurst: env('SOCKET_EVENT_BURST'),
+      floodDisconnectAfter: env('SOCKET_FLOOD_DISCONNECT'),
+      maxBufferedBytes: env('SOCKET_MAX_BUFFERED_BYTES'),
+      sendStallMs: env('SOCKET_SEND_STALL_MS'),
+      maxJsonDepth: env('MAX_JSON_DEPTH'),
     };
     this.compression = {
       threshold: env('COMPRESSION_THRESHOLD'),

@@ -240,6 +240,75 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(16)
   METRICS_TOKEN?: string;
+
+  // --- Limits: what one client, session or request may cost ---
+
+  /** Largest Socket.IO frame (or polling body) a connection may send before it authenticates. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  SOCKET_UNAUTHENTICATED_MAX_BYTES: number = 16 * 1024;
+
+  /** A connection that has not completed an authenticated namespace connection by then is closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  SOCKET_AUTH_TIMEOUT_MS: number = 10000;
+
+  /** Client events a socket may send per second, sustained. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.01)
+  SOCKET_EVENTS_PER_SECOND: number = 20;
+
+  /** Client events a socket may send at once, above the sustained rate. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SOCKET_EVENT_BURST: number = 40;
+
+  /** Rate-limited events (forgiven at the sustained rate) after which a socket is disconnected. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SOCKET_FLOOD_DISCONNECT: number = 100;
+
+  /** Bytes waiting to be sent to a socket above which it must keep reading (see SOCKET_SEND_STALL_MS). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16 * 1024)
+  SOCKET_MAX_BUFFERED_BYTES: number = 1024 * 1024;
+
+  /** A socket over SOCKET_MAX_BUFFERED_BYTES whose backlog has not shrunk for this long is dropped. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  SOCKET_SEND_STALL_MS: number = 5000;
+
+  /** Deepest nesting of arrays and objects accepted in a REST body or a socket message. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(4)
+  @Max(1000)
+  MAX_JSON_DEPTH: number = 32;
+
+  /** Largest REST request body. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  HTTP_MAX_BODY_BYTES: number = 1024 * 1024;
+
+  /** Runs waiting in one session's queue (besides the active one). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_QUEUE_LENGTH: number = 50;
+
+  /** Session-less runs going on at once, over the whole server. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_SESSIONLESS_RUNS: number = 32;
 }
 
 export const LOG_LEVEL_VALUES = LOG_LEVELS;

@@ -1,10 +1,9 @@
 import { Global, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { DataSource, Migration } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { prepareSqliteFiles } from './sqlite-files';
 import { DatabaseMetrics } from './database.metrics';
 import { GroupCommit } from './sql/group-commit';
 import { SqlClient } from './sql/sql-client';
@@ -47,7 +46,7 @@ async function migrateAlone(dataSource: DataSource): Promise<Migration[]> {
       }),
       dataSourceFactory: async (options) => {
         if (!options) throw new Error('database options are missing');
-        if (options.type === 'sqlite') await mkdir(dirname(options.database), { recursive: true });
+        if (options.type === 'sqlite') await prepareSqliteFiles(options.database);
         const dataSource = await new DataSource(options).initialize();
         if (options.type === 'postgres' && options.schema) {
           await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);

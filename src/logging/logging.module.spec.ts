@@ -4,7 +4,7 @@ import pinoHttp from 'pino-http';
 import request from 'supertest';
 import { configFor } from '../config/testing/config-for';
 import type { SerializedRequest } from 'pino';
-import { httpLoggerOptions, redactQueryToken } from './logging.module';
+import { httpLoggerOptions, redactRequest } from './logging.module';
 
 /** The request logger as the app configures it, writing its lines into `lines`. */
 function loggedServer(lines: string[]): Server {
@@ -17,7 +17,8 @@ function loggedServer(lines: string[]): Server {
   const logger = pinoHttp(httpLoggerOptions(configFor({ LOG_LEVEL: 'info' })), sink);
   return createServer((req, res) => {
     logger(req, res);
-    res.end('ok');
+    // What the route sees after the logger: the live headers must be untouched.
+    res.end(req.headers.authorization ?? 'ok');
   });
 }
 
@@ -28,7 +29,7 @@ describe('request logging', () => {
     await request(server)
       .get('/api/hermes/sessions/s1/export?mode=full&token=very-secret-value&ext=txt')
       .set('Authorization', 'Bearer also-secret')
-      .expect(200);
+      .expect(200, 'Bearer also-secret');
     const output = lines.join('\n');
     expect(lines.length).toBeGreaterThan(0);
     expect(output).not.toContain('very-secret-value');
@@ -39,6 +40,31 @@ describe('request logging', () => {
     );
   });
 
+  it('never writes a credential sent in another parameter or header', async () => {
+    const lines: string[] = [];
+    await request(loggedServer(lines))
+      .get('/socket.io/?EIO=4&access_token=p1-secret&%74oken=p2-secret&api_key=p3-secret&q=kept')
+      .set('X-Api-Key', 'h1-secret')
+      .set('Proxy-Authorization', 'Basic h2-secret')
+      .set('X-Auth-Token', 'h3-secret')
+      .set('Cookie', 'sid=h4-secret')
+      .set('X-Request-Id', 'kept-id')
+      .expect(200);
+    const output = lines.join('\n');
+    expect(output).not.toMatch(/secret/);
+    const logged = JSON.parse(lines[lines.length - 1]) as {
+      req: { url: string; headers: Record<string, string> };
+    };
+    expect(logged.req.url).toBe(
+      '/socket.io/?EIO=4&access_token=[redacted]&%74oken=[redacted]&api_key=[redacted]&q=kept',
+    );
+    expect(logged.req.headers).toMatchObject({
+      'x-api-key': '[redacted]',
+      'proxy-authorization': '[redacted]',
+      'x-request-id': 'kept-id',
+    });
+  });
+
   it('leaves URLs without a token alone', async () => {
     const lines: string[] = [];
     await request(loggedServer(lines)).get('/api/sessions?limit=2&cursor=abc').expect(200);
@@ -47,15 +73,19 @@ describe('request logging', () => {
   });
 });
 
-describe('redactQueryToken', () => {
+describe('redactRequest', () => {
   it('redacts the parsed query as well, without touching the original object', () => {
     const query = { mode: 'full', token: 'secret' };
-    const serialized = redactQueryToken({
+    const headers = { authorization: 'Bearer secret', accept: '*/*' };
+    const serialized = redactRequest({
       url: '/x?token=secret',
       query,
+      headers,
     } as unknown as SerializedRequest);
     expect(serialized.url).toBe('/x?token=[redacted]');
     expect(serialized.query).toEqual({ mode: 'full', token: '[redacted]' });
     expect(query.token).toBe('secret');
+    expect(serialized.headers).toEqual({ authorization: '[redacted]', accept: '*/*' });
+    expect(headers.authorization).toBe('Bearer secret');
   });
 });

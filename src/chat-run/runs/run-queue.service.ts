@@ -5,6 +5,7 @@ import { previewText, storedUserContent, type ContentBlock } from '../../content
 import { makePreview } from '../../sessions/session.mapper';
 import { TranscriptStore, type NewSessionRow } from '../../sessions/transcript.store';
 import { EventLog } from '../event-log/event-log.service';
+import { RunCaps } from '../run-caps';
 import type { SessionRuntime } from '../runtime/session-runtime';
 import { SessionRuntimes } from '../runtime/session-runtimes';
 import { ChatSocket, SessionEmitter } from '../session-emitter';
@@ -51,6 +52,7 @@ export class RunQueueService {
     private readonly runs: RunStore,
     private readonly log: EventLog,
     private readonly emitter: SessionEmitter,
+    private readonly caps: RunCaps = RunCaps.unlimited(),
   ) {}
 
   /** Refuses new runs from now on (shutdown). */
@@ -71,9 +73,13 @@ export class RunQueueService {
   runWithoutSession(socket: ChatSocket, request: SessionlessRequest): void {
     if (!this.accepting) throw shuttingDown();
     const pipeline = this.pipelines.sessionless(socket, request);
+    const release = this.caps.takeSessionlessSlot();
     const abandon = (): void => pipeline.abandon();
     socket.once('disconnect', abandon);
-    void pipeline.run().finally(() => socket.off('disconnect', abandon));
+    void pipeline.run().finally(() => {
+      release();
+      socket.off('disconnect', abandon);
+    });
   }
 
   async cancel(
@@ -170,6 +176,11 @@ export class RunQueueService {
     retried = false,
   ): Promise<RunAccepted> {
     await this.runtimes.load(runtime);
+    const queued = runtime.queue.length;
+    // A resend of a queued run gets through to be answered `duplicate`; nothing else may wait.
+    if (queued > 0 && !runtime.queue.some((waiting) => waiting.queueId === request.queueId)) {
+      this.caps.checkQueueRoom(request.sessionId, queued);
+    }
     const now = Date.now() / 1000;
     const run: NewRun = {
       id: newRunId(),

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from '../../config/app-config';
@@ -97,11 +97,34 @@ describe('AuthTokenService', () => {
       expect(service.verify('operator-chosen-token-123')).toBe(true);
     });
 
-    it('creates DATA_DIR when it does not exist yet', async () => {
+    it('creates DATA_DIR (and its missing parents) as 0700 when it does not exist yet', async () => {
       const nested = join(dataDir, 'a', 'b');
       const service = await started({ DATA_DIR: nested });
       const token = (await readFile(join(nested, 'auth-token'), 'utf8')).trim();
       expect(service.verify(token)).toBe(true);
+      expect((await stat(nested)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(dataDir, 'a'))).mode & 0o777).toBe(0o700);
+    });
+
+    it('warns about a token file that other users can read, and still uses it', async () => {
+      const file = join(dataDir, 'auth-token');
+      await writeFile(file, 'operator-chosen-token-123\n', { mode: 0o644 });
+      await chmod(file, 0o644);
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const service = await started({ DATA_DIR: dataDir });
+      expect(service.verify('operator-chosen-token-123')).toBe(true);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/readable by other users \(mode 0644\)/),
+      );
+      expect((await stat(file)).mode & 0o777).toBe(0o644);
+    });
+
+    it('says nothing about a 0600 token file', async () => {
+      const file = join(dataDir, 'auth-token');
+      await writeFile(file, 'operator-chosen-token-123\n', { mode: 0o600 });
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      await started({ DATA_DIR: dataDir });
+      expect(warn).not.toHaveBeenCalled();
     });
   });
 

@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppConfig } from '../../config/app-config';
+import { looseMode, makePrivateDir, octal } from '../files/private-files';
 import { sha256 } from './same-secret';
 
 /**
@@ -52,16 +53,27 @@ export class AuthTokenService implements OnModuleInit {
       const stored = (await readFile(file, 'utf8')).trim();
       if (stored.length > 0) {
         this.logger.log(`Using the auth token stored in ${file}`);
+        await this.warnIfReadableByOthers(file);
         return stored;
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     const token = randomBytes(32).toString('base64url');
-    await mkdir(dirname(file), { recursive: true });
+    await makePrivateDir(dirname(file));
     await writeFile(file, `${token}\n`, { mode: 0o600 });
+    // An existing (empty) file keeps its mode through writeFile.
     await chmod(file, 0o600);
     this.logger.warn(`AUTH_TOKEN is not set: generated a token and stored it in ${file}`);
     return token;
+  }
+
+  /** The token is the only credential: anyone who can read the file can use the API. */
+  private async warnIfReadableByOthers(file: string): Promise<void> {
+    const mode = await looseMode(file);
+    if (mode === undefined) return;
+    this.logger.warn(
+      `${file} is readable by other users (mode ${octal(mode)}); restrict it with: chmod 600 ${file}`,
+    );
   }
 }

@@ -56,6 +56,39 @@ describe('AllExceptionsFilter.toBody', () => {
     });
   });
 
+  it('answers a body parser error (413, 415, ...) with its status, without logging it', () => {
+    const tooLarge = Object.assign(new Error('request entity too large'), {
+      status: 413,
+      statusCode: 413,
+      expose: true,
+      limit: 1024,
+      type: 'entity.too.large',
+    });
+    expect(filter.toBody(tooLarge)).toEqual({
+      statusCode: 413,
+      code: 'payload_too_large',
+      message: 'The request body is larger than 1024 bytes',
+    });
+    const charset = Object.assign(new Error('unsupported charset "UTF-7"'), {
+      status: 415,
+      expose: true,
+    });
+    expect(filter.toBody(charset)).toEqual({
+      statusCode: 415,
+      code: 'http_error',
+      message: 'unsupported charset "UTF-7"',
+    });
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('still hides and logs a server-side error that carries a status', () => {
+    const internal = Object.assign(new Error('secret detail'), { status: 500, expose: false });
+    expect(filter.toBody(internal)).toMatchObject({ statusCode: 500, code: 'internal_error' });
+    const unexposed = Object.assign(new Error('detail'), { status: 400 });
+    expect(filter.toBody(unexposed)).toMatchObject({ statusCode: 500 });
+    expect(logged).toHaveBeenCalledTimes(2);
+  });
+
   it('joins the messages of a validation-style BadRequestException', () => {
     expect(filter.toBody(new BadRequestException(['a', 'b']))).toEqual({
       statusCode: 400,

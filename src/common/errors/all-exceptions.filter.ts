@@ -46,6 +46,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof AppError) {
       return { statusCode: exception.status, code: exception.code, message: exception.message };
     }
+    const clientError = exposedHttpError(exception);
+    if (clientError) return clientError;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) {
@@ -76,4 +78,25 @@ function messageOf(exception: HttpException): string {
   const message = (response as { message?: unknown }).message;
   if (Array.isArray(message)) return message.join('; ');
   return typeof message === 'string' ? message : exception.message;
+}
+
+/**
+ * A client error raised before routing by the body parser (an `http-errors` error marked
+ * `expose`: a body over the limit, a bad charset or encoding, an aborted upload): answered with
+ * its status, not logged.
+ */
+function exposedHttpError(exception: unknown): ErrorBody | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { status, expose, limit } = exception as {
+    status?: unknown;
+    expose?: unknown;
+    limit?: unknown;
+  };
+  if (expose !== true || typeof status !== 'number' || status < 400 || status >= 500)
+    return undefined;
+  const message =
+    status === (HttpStatus.PAYLOAD_TOO_LARGE as number) && typeof limit === 'number'
+      ? `The request body is larger than ${limit} bytes`
+      : exception.message;
+  return { statusCode: status, code: CODE_BY_STATUS[status] ?? 'http_error', message };
 }
