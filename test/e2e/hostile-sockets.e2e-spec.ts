@@ -307,6 +307,13 @@ describe('Hostile clients (e2e)', () => {
       expect(refused.length).toBeGreaterThan(0);
       expect(refused.length).toBeLessThan(200 - 5);
       expect(refused.every((event) => event.code === 'rate_limited')).toBe(true);
+      // Operators see it.
+      const metrics = await request(app.t.url).get('/metrics').set(app.t.auth).expect(200);
+      expect(metrics.text).toMatch(
+        /^hermes_gateway_socket_disconnects_total\{reason="flood"\} 1$/m,
+      );
+      const limited = /^hermes_gateway_socket_events_rate_limited_total (\d+)$/m.exec(metrics.text);
+      expect(Number(limited?.[1])).toBeGreaterThanOrEqual(refused.length);
     });
   });
 
@@ -339,6 +346,10 @@ describe('Hostile clients (e2e)', () => {
       // The app gives up on the socket, and so stops the run upstream before its end.
       await hermes.waitForRequests(`/v1/runs/${run.id}/stop`, 'POST', 1, 20000);
       expect(run.deltasEmitted).toBeLessThan(5000);
+      const metrics = await request(app.t.url).get('/metrics').set(app.t.auth).expect(200);
+      expect(metrics.text).toMatch(
+        /^hermes_gateway_socket_disconnects_total\{reason="slow_reader"\} 1$/m,
+      );
     });
   });
 });

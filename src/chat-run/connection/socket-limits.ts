@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
+import { MetricsRegistry } from '../../metrics/metrics.registry';
 import type { AckFailure } from '../chat-run.events';
 import { answerRefusal } from '../request-refusal';
 import { ChatSocket, SessionEmitter } from '../session-emitter';
@@ -24,11 +26,23 @@ export class SocketLimits {
   private readonly logger = new Logger(SocketLimits.name);
   private readonly frameBytes: number;
   private warnedFrameLimit = false;
+  private readonly rateLimited: Counter;
+  private readonly dropped: Counter<'reason'>;
 
   constructor(
     private readonly config: AppConfig,
     private readonly emitter: SessionEmitter,
+    metrics: MetricsRegistry,
   ) {
+    this.rateLimited = metrics.counter({
+      name: 'socket_events_rate_limited_total',
+      help: 'Client events refused with rate_limited',
+    });
+    this.dropped = metrics.counter({
+      name: 'socket_disconnects_total',
+      help: 'Sockets the server disconnected: flood (over the rate limit) or slow_reader (stopped reading)',
+      labelNames: ['reason'],
+    });
     // JSON escaping can make text six times larger (a control character becomes \u00XX).
     this.frameBytes = config.chatRun.maxInputBytes * 6 + ENVELOPE_BYTES;
   }
@@ -59,9 +73,13 @@ export class SocketLimits {
 
   private limitEventRate(socket: ChatSocket): void {
     const limiter = new EventRateLimiter(this.config.sockets, performance.now());
+    let flooded = false;
     socket.use((packet, next) => {
+      // Being disconnected: what it had sent already is dropped unanswered.
+      if (flooded) return;
       const verdict = limiter.take(performance.now());
       if (verdict === 'allow') return next();
+      this.rateLimited.inc();
       const args: readonly unknown[] = packet;
       const [request, body] = args;
       const last = args[args.length - 1];
@@ -73,7 +91,9 @@ export class SocketLimits {
         { code: 'rate_limited', message: 'Too many requests from this connection; slow down' },
       );
       if (verdict === 'flood') {
+        flooded = true;
         this.logger.warn(`Disconnected socket ${socket.id}: it kept sending over the rate limit`);
+        this.dropped.inc({ reason: 'flood' });
         socket.disconnect(true);
       }
     });
@@ -83,6 +103,7 @@ export class SocketLimits {
     this.logger.warn(
       `Disconnected socket ${socket.id}: ${bytes} bytes waiting and it stopped reading`,
     );
+    this.dropped.inc({ reason: 'slow_reader' });
     closeNow(socket.conn);
   }
 }
