@@ -43,7 +43,7 @@ const FULL: ClusterSizes = {
   intervalMs: 20,
   rampMs: 1000,
   leaseMs: 5000,
-  takeoverDeltas: 200,
+  takeoverDeltas: 60,
 };
 
 const QUICK: ClusterSizes = {
