@@ -8,6 +8,7 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
+import { LeaseLostError } from '../cluster/session-leases';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import type { AckCallback, AckResults, ClientRequestName } from './chat-run.events';
@@ -172,6 +173,10 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
 
   private toError(error: unknown, request: string): { code: AppError['code']; message: string } {
     if (error instanceof AppError) return { code: error.code, message: error.message };
+    // Another instance took the session over while this one worked on it.
+    if (error instanceof LeaseLostError) {
+      return { code: 'session_moved', message: `${error.message}; send the request again` };
+    }
     const errorId = randomUUID();
     this.logger.error(
       `Socket request ${request} failed (id ${errorId}): ${error instanceof Error ? error.stack : String(error)}`,

@@ -58,15 +58,24 @@ export class ChatRunLifecycle implements OnApplicationBootstrap, BeforeApplicati
     if (this.scanning) return;
     this.scanning = true;
     try {
-      for (const sessionId of await this.leases.orphans()) {
-        if (!(await this.leases.acquire(sessionId))) continue;
-        this.logger.log(`Taking over session ${sessionId}`);
-        await this.queue.takeOver(sessionId);
-      }
+      for (const sessionId of await this.leases.orphans()) await this.takeOver(sessionId);
     } catch (error) {
       this.logger.warn(`Looking for sessions to take over failed: ${errorMessage(error)}`);
     } finally {
       this.scanning = false;
+    }
+  }
+
+  private async takeOver(sessionId: string): Promise<void> {
+    if (!(await this.leases.acquire(sessionId))) return;
+    this.logger.log(`Taking over session ${sessionId}`);
+    try {
+      await this.queue.takeOver(sessionId);
+    } catch (error) {
+      // Let go, so that it is an orphan again for the next scan (here or on another instance)
+      // instead of held by an instance that does nothing with it.
+      this.logger.warn(`Taking over session ${sessionId} failed: ${errorMessage(error)}`);
+      await this.leases.release(sessionId).catch(() => undefined);
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, type ErrorCode } from '../common/errors/app-error';
-import { SessionLeases } from '../cluster/session-leases';
+import { LeaseLostError, SessionLeases } from '../cluster/session-leases';
 import { EventLog } from './event-log/event-log.service';
 import type { LoggedEvent } from './event-log/logged-event';
 import { ResumeService, type ResumeAnswer } from './resume.service';
@@ -124,12 +124,18 @@ export class SessionRequests {
     sessionId: string,
     request: R,
   ): Promise<SessionAnswers[R['op']]> {
-    if (await this.leases.acquire(sessionId)) {
-      return this.execute(request) as Promise<SessionAnswers[R['op']]>;
-    }
+    // An abort or an approval answer needs an active run, which only a holder has: they never
+    // take a session nobody holds (a hold that nothing would ever release).
+    const takes = request.op !== 'abort' && request.op !== 'approval';
+    const here = takes ? await this.leases.acquire(sessionId) : this.leases.holds(sessionId);
+    if (here) return this.execute(request) as Promise<SessionAnswers[R['op']]>;
     const holder = await this.leases.holder(sessionId);
-    // Its hold lapsed between the two reads: take the session (or forward to whoever did).
-    if (!holder) return this.route(sessionId, request);
+    if (!holder) {
+      // Nobody holds it: no run to abort or answer (answered here), or a hold that lapsed
+      // between the two reads (take the session, or forward to whoever did).
+      if (!takes) return this.execute(request) as Promise<SessionAnswers[R['op']]>;
+      return this.route(sessionId, request);
+    }
     const answer = await this.forward(holder.owner, request);
     if (!answer.ok) throw new AppError(answer.code, answer.message, 409);
     return answer.result as SessionAnswers[R['op']];
@@ -183,7 +189,12 @@ export class SessionRequests {
       return { ok: true, result: await this.execute(request) };
     } catch (error) {
       if (error instanceof AppError) return { ok: false, code: error.code, message: error.message };
-      this.logger.error(`Forwarded ${request.op} failed: ${String(error)}`);
+      if (error instanceof LeaseLostError) {
+        return { ok: false, code: 'session_moved', message: `Session ${sessionId} moved; retry` };
+      }
+      this.logger.error(
+        `Forwarded ${request.op} failed: ${error instanceof Error ? error.stack : String(error)}`,
+      );
       return {
         ok: false,
         code: 'internal_error',

@@ -137,7 +137,14 @@ export class SessionLeases implements OnApplicationShutdown {
             this.instanceId,
             fence,
           ]);
-    if (changed === 0) throw new LeaseLostError(sessionId);
+    if (changed === 0) {
+      // Known now rather than at the next renewal: nothing else is tried under the old hold.
+      if (this.held.get(sessionId) === fence && fence !== undefined) {
+        this.held.delete(sessionId);
+        this.onLost(sessionId);
+      }
+      throw new LeaseLostError(sessionId);
+    }
   }
 
   /** Lets go of a session (idle, evicted): another instance may take it at once. */

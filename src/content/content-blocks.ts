@@ -214,8 +214,8 @@ export function previewText(input: string | readonly ContentBlock[]): string {
 }
 
 /**
- * The user message's stored `content`: a string as it is; blocks as their JSON text, as the
- * reference stored them, so clients written for it render them the same way.
+ * The user message's stored `content`: a string as it is; blocks as their JSON text, the form
+ * hermes-studio's client renders.
  */
 export function storedUserContent(input: string | readonly ContentBlock[]): string {
   return typeof input === 'string' ? input : JSON.stringify(input);

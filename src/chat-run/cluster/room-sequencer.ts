@@ -33,6 +33,7 @@ export interface HookableAdapter {
   readonly rooms: Map<string, Set<string>>;
   publishAndReturnOffset(message: Omit<ClusterMessage, 'uid' | 'nsp'>): Promise<string>;
   onMessage(message: ClusterMessage, offset?: string): void;
+  on(event: 'delete-room', listener: (room: string) => void): unknown;
 }
 
 /**
@@ -64,6 +65,8 @@ export class RoomSequencer {
         }
         throw error;
       });
+    // The last socket here left the room: nothing to order for it until one joins again.
+    adapter.on('delete-room', (room) => this.rooms.delete(room));
     const receive = adapter.onMessage.bind(adapter);
     adapter.onMessage = (message, offset) => {
       if (!isRoomEvent(message) || message.uid === adapter.uid) return receive(message, offset);
@@ -92,7 +95,8 @@ export class RoomSequencer {
       return deliver();
     }
     let state = this.rooms.get(room);
-    if (!state) {
+    // Seq 1 again: the session was deleted and created anew; its numbering starts over.
+    if (!state || (seq === 1 && state.last > 1)) {
       state = { last: seq - 1, waiting: new Map(), repairing: false };
       this.rooms.set(room, state);
     }
@@ -126,7 +130,7 @@ export class RoomSequencer {
         const missing = await this.requests.events(sessionId, state.last, firstWaiting - 1);
         if (missing === null) {
           // Never handed out (an instance took the session over above them): no gap at all.
-          state.last = firstWaiting - 1;
+          state.last = Math.max(state.last, firstWaiting - 1);
         } else {
           for (const event of missing) {
             if (event.seq > state.last && !state.waiting.has(event.seq)) {
@@ -138,15 +142,19 @@ export class RoomSequencer {
         this.drain(state);
         // Nothing moved: what is missing cannot be had; skip it rather than hold the room.
         if (state.last === before && state.waiting.size > 0) {
-          this.logger.warn(`Events ${state.last + 1}–${firstWaiting - 1} of ${room} were lost`);
-          state.last = firstWaiting - 1;
+          const next = Math.min(...state.waiting.keys());
+          this.logger.warn(`Events ${state.last + 1}–${next - 1} of ${room} were lost`);
+          state.last = next - 1;
           this.drain(state);
         }
       }
     } catch (error) {
       this.logger.warn(`Repairing the events of ${room} failed: ${errorMessage(error)}`);
-      state.last = Math.min(...state.waiting.keys()) - 1;
-      this.drain(state);
+      // Skip to what is here (if anything still waits), never back.
+      if (state.waiting.size > 0) {
+        state.last = Math.max(state.last, Math.min(...state.waiting.keys()) - 1);
+        this.drain(state);
+      }
     } finally {
       state.repairing = false;
     }

@@ -199,7 +199,7 @@ export class RunLedger {
   }
 
   /** A run whose pipeline broke: it ends as failed, whatever it had stored stays as it is. */
-  abandon(run: RunRecord): Promise<void> {
+  recordCrashed(run: RunRecord): Promise<void> {
     return this.commit.write(async (tx) => {
       await this.leases.guard(tx, run.sessionId);
       await this.runs.end(

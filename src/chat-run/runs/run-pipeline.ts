@@ -1,5 +1,4 @@
 import { catchError, filter, from, lastValueFrom, map, takeUntil, tap } from 'rxjs';
-import { LeaseLostError } from '../../cluster/session-leases';
 import { AppError } from '../../common/errors/app-error';
 import { errorMessage } from '../../common/errors/error-message';
 import type { CompressionListener } from '../../compression/compression.events';
@@ -12,10 +11,10 @@ import {
   type RunTranscript,
 } from '../transcript/transcript.reducer';
 import type { RunAudience } from './run-audience';
-import { announceEnd, closeDrafts } from './run-ending';
+import { closeDrafts, endRun } from './run-ending';
 import { failed, failureOf, type RunOutcome } from './run-outcome';
 import type { RunMeter } from './run-metrics';
-import type { RunRecorder, SettledOutcome } from './run-recorder';
+import type { RunRecorder } from './run-recorder';
 import type { PipelineDeps, RunSpec } from './run-spec';
 import { Settlement } from './settlement';
 import {
@@ -51,6 +50,8 @@ export class RunPipeline {
   private readonly settlement = new Settlement<RunOutcome>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly meter: RunMeter;
+  /** The whole flow, once {@link run} began it. */
+  private done: Promise<RunOutcome> | undefined;
 
   constructor(
     private readonly spec: RunSpec,
@@ -95,12 +96,20 @@ export class RunPipeline {
       (outcome) => this.settlement.offer(outcome),
       (error: unknown) => this.settlement.offer(this.failure(error)),
     );
-    return this.settlement.value
+    this.done = this.settlement.value
       .then((outcome) => this.finish(outcome))
-      .then((final) => {
-        this.meter.ended(final);
-        return final;
-      });
+      .then(
+        (final) => {
+          this.meter.ended(final);
+          return final;
+        },
+        (error: unknown) => {
+          // Its owner records and announces the crash.
+          this.meter.ended(this.failure(error));
+          throw error;
+        },
+      );
+    return this.done;
   }
 
   /** Abort: ask the upstream to stop, then wait for its terminal event at most `graceMs`. */
@@ -147,7 +156,9 @@ export class RunPipeline {
    */
   detach(): Promise<RunOutcome> {
     this.settlement.offer({ kind: 'detached' });
-    return this.settlement.value;
+    this.recorder.stop();
+    // Once its writes are done, not merely decided: the database closes after this.
+    return this.done ?? this.settlement.value;
   }
 
   /** Nobody is left to hear a session-less run: it is stopped upstream rather than left alone. */
@@ -187,12 +198,14 @@ export class RunPipeline {
       { attempts: 3 },
     );
     this.upstreamRunId = created.runId;
+    // Recorded even if the run ended meanwhile: its end is written after this, and its upstream
+    // session is cleaned up after it.
+    this.recorder.started(created.runId, this.isAborting);
     if (this.settlement.isSettled) {
       // Aborted, timed out or detached while the create was in flight: stop what it started.
       this.stopUpstream();
       return null;
     }
-    this.recorder.started(created.runId, this.isAborting);
     this.deps.logger.log(`Run ${spec.id} started upstream as ${created.runId}`);
     this.audience.emit('run.started', {
       run_id: created.runId,
@@ -268,38 +281,18 @@ export class RunPipeline {
       return outcome;
     }
     this.transcript = closeDrafts(this.transcript, outcome);
-    let final: SettledOutcome = outcome;
-    let estimate = null;
-    try {
-      estimate = await this.recorder.settle(this.transcript, outcome);
-    } catch (error) {
-      if (error instanceof LeaseLostError) return this.lostSession();
-      this.deps.logger.error(
-        `Storing the end of run ${this.spec.id} failed: ${errorMessage(error)}`,
-      );
-      final = failed('storage_error', 'The reply could not be stored');
-    }
-    this.recorder.release();
-    if (estimate) this.audience.emit('usage.updated', estimate);
-    announceEnd(this.audience, this.transcript, final, {
-      runId: this.publicRunId,
-      gatewayRunId: this.spec.id,
-      abortedAs: this.abortedAs,
-      queued: this.recorder.queueLength(),
-    });
-    this.deps.logger.log(`Run ${this.spec.id} ended: ${final.kind}`);
-    this.recorder.after(final);
-    return final;
-  }
-
-  /**
-   * Another instance took the session over (this one was cut off from the database or Redis for
-   * longer than the lease): it follows the run and announces its end, so this one says nothing.
-   */
-  private lostSession(): RunOutcome {
-    this.deps.logger.warn(`Run ${this.spec.id} is followed by another instance now`);
-    this.recorder.release();
-    return DETACHED;
+    return endRun(
+      {
+        recorder: this.recorder,
+        audience: this.audience,
+        logger: this.deps.logger,
+        transcript: this.transcript,
+        runId: this.publicRunId,
+        gatewayRunId: this.spec.id,
+        abortedAs: this.abortedAs,
+      },
+      outcome,
+    );
   }
 
   // --- helpers ----------------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { LeaseLostError } from '../../cluster/session-leases';
 import { AppError } from '../../common/errors/app-error';
 import { errorMessage } from '../../common/errors/error-message';
-import { previewText, storedUserContent, type ContentBlock } from '../../content/content-blocks';
-import { makePreview } from '../../sessions/session.mapper';
-import { TranscriptStore, type NewSessionRow } from '../../sessions/transcript.store';
+import { storedUserContent, type ContentBlock } from '../../content/content-blocks';
+import { TranscriptStore } from '../../sessions/transcript.store';
 import { EventLog } from '../event-log/event-log.service';
 import { RunCaps } from '../run-caps';
 import type { SessionRuntime } from '../runtime/session-runtime';
 import { SessionRuntimes } from '../runtime/session-runtimes';
 import { ChatSocket, SessionEmitter } from '../session-emitter';
+import { newSessionRow, startFresh } from './fresh-session';
 import { newQueueId, newRunId } from './run-ids';
 import { RunLedger, SessionChangedError, type StoredUserMessage } from './run-ledger';
 import { RunPipelines, type SessionlessRequest, type StoredRunMode } from './run-pipelines';
@@ -72,8 +73,9 @@ export class RunQueueService {
    */
   runWithoutSession(socket: ChatSocket, request: SessionlessRequest): void {
     if (!this.accepting) throw shuttingDown();
-    const pipeline = this.pipelines.sessionless(socket, request);
+    // Refused before anything of the run exists.
     const release = this.caps.takeSessionlessSlot();
+    const pipeline = this.pipelines.sessionless(socket, request);
     const abandon = (): void => pipeline.abandon();
     socket.once('disconnect', abandon);
     void pipeline.run().finally(() => {
@@ -127,6 +129,11 @@ export class RunQueueService {
     try {
       await this.dequeue(sessionId);
     } catch (error) {
+      if (error instanceof LeaseLostError) {
+        // Its queue is another instance's to drive now.
+        this.logger.warn(`Session ${sessionId} moved to another instance before its next run`);
+        return;
+      }
       const delay = Math.min(HANDOVER_RETRY_MS * 2 ** (attempt - 1), HANDOVER_MAX_RETRY_MS);
       this.logger.error(
         `Starting the next run of ${sessionId} failed (${errorMessage(error)}); retrying in ${delay} ms`,
@@ -138,15 +145,7 @@ export class RunQueueService {
   /** Takes over a run that was active when the previous process stopped. */
   async recover(run: RunRecord): Promise<void> {
     const runtime = await this.runtimes.acquire(run.sessionId);
-    const stored = await this.transcripts.messagesOfRun(run.sessionId, run.id);
-    let record = run;
-    if (run.userMessageId === null) {
-      // Recorded by a version that stored the user message on its own: it may be there.
-      const user = stored.find((message) => message.role === 'user');
-      const message = user ?? (await this.ledger.attachUserMessage(run));
-      record = { ...run, userMessageId: message.id };
-    }
-    this.launch(runtime, record, { kind: 'recovered', stored });
+    await runtime.serialise(() => this.recoverIn(runtime, run));
   }
 
   /**
@@ -155,10 +154,14 @@ export class RunQueueService {
    */
   async takeOver(sessionId: string): Promise<void> {
     const runtime = await this.runtimes.acquire(sessionId);
-    if (runtime.isWorking) return;
-    const [active] = await this.runs.activeOf(sessionId);
-    if (active) await this.recover(active);
-    else void this.startNext(sessionId);
+    // Decided in the session's order, so that a `run` arriving meanwhile waits for it.
+    const busy = await runtime.serialise(async () => {
+      if (runtime.isWorking) return true;
+      const [active] = await this.runs.activeOf(sessionId);
+      if (active) await this.recoverIn(runtime, active);
+      return active !== undefined;
+    });
+    if (!busy) void this.startNext(sessionId);
   }
 
   /** Shutdown: every active run writes what streamed and lets go of its stream. */
@@ -169,6 +172,19 @@ export class RunQueueService {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private async recoverIn(runtime: SessionRuntime, run: RunRecord): Promise<void> {
+    if (runtime.isWorking) return;
+    const stored = await this.transcripts.messagesOfRun(run.sessionId, run.id);
+    let record = run;
+    if (run.userMessageId === null) {
+      // Recorded by a version that stored the user message on its own: it may be there.
+      const user = stored.find((message) => message.role === 'user');
+      const message = user ?? (await this.ledger.attachUserMessage(run));
+      record = { ...run, userMessageId: message.id };
+    }
+    this.launch(runtime, record, { kind: 'recovered', stored });
+  }
 
   private async accept(
     runtime: SessionRuntime,
@@ -213,7 +229,7 @@ export class RunQueueService {
     }
     if (created && log) {
       log.attach();
-      runtime.facts = { ...created, workspace: null, messageCount: 0, context: zeroEstimate() };
+      runtime.facts = { ...created, workspace: null };
     }
     if (accepted.duplicate) {
       return { status: 'duplicate', queueId: run.queueId, queueLength: runtime.queue.length };
@@ -237,7 +253,8 @@ export class RunQueueService {
   }
 
   private async dequeue(sessionId: string): Promise<void> {
-    if (!this.accepting) return;
+    // Not here once the session moved: a late retry must not load it again on this instance.
+    if (!this.accepting || !this.runtimes.holds(sessionId)) return;
     const runtime = await this.runtimes.acquire(sessionId);
     await runtime.serialise(async () => {
       while (!runtime.isWorking && runtime.queue.length > 0 && runtime.facts) {
@@ -278,10 +295,21 @@ export class RunQueueService {
       })
       .catch(async (error: unknown) => {
         this.logger.error(`Run ${run.id} of ${runtime.sessionId} crashed: ${errorMessage(error)}`);
-        if (runtime.activeRun === pipeline) runtime.activeRun = undefined;
+        if (runtime.activeRun === pipeline) {
+          runtime.activeRun = undefined;
+          runtime.stateEvents = [];
+        }
+        this.emitter.toSession(runtime.sessionId, 'run.failed', {
+          run_id: pipeline.publicRunId,
+          gateway_run_id: run.id,
+          error: 'The run failed because of an internal error',
+          code: 'internal_error',
+          queue_remaining: runtime.queue.length,
+          timestamp: Date.now() / 1000,
+        });
         // Recorded as failed, so that it neither holds the session nor comes back at restart.
         await this.ledger
-          .abandon(run)
+          .recordCrashed(run)
           .catch((failure: unknown) =>
             this.logger.error(
               `Recording the crash of run ${run.id} failed: ${errorMessage(failure)}`,
@@ -298,33 +326,4 @@ function shuttingDown(): AppError {
     'The server is shutting down; send the run again shortly',
     503,
   );
-}
-
-function newSessionRow(request: RunRequest, now: number): NewSessionRow {
-  return {
-    id: request.sessionId,
-    profile: request.profile,
-    model: request.model ?? null,
-    title: makePreview(previewText(request.input)) || null,
-    createdAt: now,
-  };
-}
-
-function zeroEstimate() {
-  return { inputTokens: 0, outputTokens: 0 };
-}
-
-/** A session created with this run: its history window starts with the run's user message. */
-function startFresh(runtime: SessionRuntime, run: RunRecord, message: StoredUserMessage): void {
-  runtime.history.startFresh(runtime.facts?.createdAt ?? run.createdAt, [
-    {
-      id: message.id,
-      role: 'user',
-      content: run.input,
-      toolCalls: null,
-      toolCallId: null,
-      toolName: null,
-      tokenCount: message.tokenCount,
-    },
-  ]);
 }

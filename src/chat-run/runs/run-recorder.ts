@@ -31,9 +31,17 @@ export interface RunRecorder {
   flush(transcript: RunTranscript): Promise<void>;
   /**
    * Stores the end of the run; resolves to the session's new context estimate (null: none to
-   * announce). Rejects when it could not be stored.
+   * announce). While the database is unavailable it keeps trying, and calls `delayed` (maybe
+   * more than once) when the terminal event should wait no longer. Rejects when the run will not
+   * be stored from here: another instance took the session, or {@link stop} was called.
    */
-  settle(transcript: RunTranscript, outcome: SettledOutcome): Promise<ContextEstimate | null>;
+  settle(
+    transcript: RunTranscript,
+    outcome: SettledOutcome,
+    delayed: () => void,
+  ): Promise<ContextEstimate | null>;
+  /** Shutdown: a final write that keeps failing is not tried again. */
+  stop(): void;
   /** Store ids of the drafts written so far, by draft index. */
   storedIds(): readonly number[];
   /** Runs waiting behind this one. */
@@ -63,6 +71,8 @@ export class UnrecordedRun implements RunRecorder {
   settle(): Promise<ContextEstimate | null> {
     return Promise.resolve(null);
   }
+
+  stop(): void {}
 
   storedIds(): readonly number[] {
     return [];

@@ -22,10 +22,11 @@ import type { TranscriptWriter } from './transcript-writer';
 export const FLUSH_DELAY_MS = 1000;
 
 /**
- * How long the end of a run keeps being written while the database is unavailable (a restart, a
- * failover) before the run is reported as not stored: its terminal event waits meanwhile.
+ * How long the terminal event of a run waits while its end cannot be written (a database restart,
+ * a failover). Past it, the run is announced as not stored (`storage_error`) and the write goes
+ * on: the session's queue waits until it succeeds.
  */
-const FINAL_WRITE_FOR_MS = 30_000;
+const FINAL_WRITE_WAIT_MS = 30_000;
 const FINAL_WRITE_FIRST_BACKOFF_MS = 200;
 const FINAL_WRITE_MAX_BACKOFF_MS = 5_000;
 
@@ -55,12 +56,15 @@ export interface StoredRunStart {
 /**
  * The recorder of a run in a session: its history comes from the store (through compression and
  * the session's history window); its drafts are written in batches as they stream; its end is
- * one write of reply, record, usage and context estimate, retried a few times before the run is
- * reported as not stored (its record then stays active, and a restart recovers it).
+ * one write of reply, record, usage and context estimate, retried until it succeeds, another
+ * instance takes the session, or shutdown (the record then stays active, and the next start
+ * recovers the run).
  */
 export class StoredRunRecorder implements RunRecorder {
   private prepared: ContextEstimate | null = null;
-  private upstreamCreated = false;
+  /** The run exists upstream (its ephemeral session is to be cleaned up after it). */
+  private upstreamCreated: boolean;
+  private readonly stopping = new AbortController();
   private latest: RunTranscript | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   /** Writes of this run, one at a time and in order. */
@@ -69,7 +73,9 @@ export class StoredRunRecorder implements RunRecorder {
   constructor(
     private readonly start: StoredRunStart,
     private readonly deps: StoredRunDeps,
-  ) {}
+  ) {
+    this.upstreamCreated = start.run.upstreamRunId !== null;
+  }
 
   async history(listener: CompressionListener): Promise<RunHistory> {
     const { run, runtime, fresh } = this.start;
@@ -93,14 +99,20 @@ export class StoredRunRecorder implements RunRecorder {
 
   started(upstreamRunId: string, aborting: boolean): void {
     this.upstreamCreated = true;
+    // In this run's order of writes: its end, if it comes early, is written after it.
     this.background(
-      this.deps.ledger.started(this.start.run, upstreamRunId, aborting, this.prepared),
+      this.serialised(() =>
+        this.deps.ledger.started(this.start.run, upstreamRunId, aborting, this.prepared),
+      ),
       'Recording the start of',
     );
   }
 
   aborting(): void {
-    this.background(this.deps.ledger.aborting(this.start.run), 'Recording the abort of');
+    this.background(
+      this.serialised(() => this.deps.ledger.aborting(this.start.run)),
+      'Recording the abort of',
+    );
   }
 
   changed(transcript: RunTranscript): void {
@@ -122,10 +134,14 @@ export class StoredRunRecorder implements RunRecorder {
     });
   }
 
-  async settle(transcript: RunTranscript, outcome: SettledOutcome): Promise<ContextEstimate> {
+  async settle(
+    transcript: RunTranscript,
+    outcome: SettledOutcome,
+    delayed: () => void,
+  ): Promise<ContextEstimate> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const giveUpAt = Date.now() + FINAL_WRITE_FOR_MS;
+    const announceAt = Date.now() + FINAL_WRITE_WAIT_MS;
     let backoff = FINAL_WRITE_FIRST_BACKOFF_MS;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -134,16 +150,20 @@ export class StoredRunRecorder implements RunRecorder {
         this.deps.logger.error(
           `Final write of run ${this.start.run.id} failed (attempt ${attempt}): ${errorMessage(error)}`,
         );
-        // Lost to another instance, or out of time: it will not be stored from here.
-        if (error instanceof LeaseLostError || Date.now() + backoff > giveUpAt) {
-          // Its stored messages may be stale: the next run reads the history afresh.
-          this.start.runtime.history.reset();
-          throw error;
-        }
-        await sleep(backoff);
+        // Its stored messages may be stale now: the next run reads the history afresh.
+        this.start.runtime.history.reset();
+        // Lost to another instance, which finishes the run; or shutting down.
+        if (error instanceof LeaseLostError || this.stopping.signal.aborted) throw error;
+        if (Date.now() + backoff > announceAt) delayed();
+        await sleep(backoff, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+        if (this.stopping.signal.aborted) throw error;
         backoff = Math.min(backoff * 2, FINAL_WRITE_MAX_BACKOFF_MS);
       }
     }
+  }
+
+  stop(): void {
+    this.stopping.abort();
   }
 
   storedIds(): readonly number[] {

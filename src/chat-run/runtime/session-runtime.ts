@@ -13,17 +13,23 @@ export type QueuedRun = RunRecord;
  * history window. Everything here is loaded from the store (or rebuilt from it), so an idle
  * session is simply dropped.
  */
+export type RuntimeFacts = Pick<SessionFacts, 'id' | 'profile' | 'workspace' | 'createdAt'>;
+
 export class SessionRuntime {
   /**
-   * The session row as loaded (`null`: no such session yet; a `run` creates it). Valid once
-   * `loaded` has resolved.
+   * What the run path needs of the session row (`null`: no such session yet; a `run` creates
+   * it). Valid once `loaded` has resolved. Counters are not kept here: they change with every run
+   * and are read from the store where needed.
    */
-  facts: SessionFacts | null = null;
+  facts: RuntimeFacts | null = null;
   /** The first load, shared by everyone who needs the runtime (see `SessionRuntimes.load`). */
   loaded: Promise<void> | undefined;
   /** The session's queued runs in FIFO order, as stored. */
   queue: QueuedRun[] = [];
-  /** The run in progress; set and cleared by the queue. */
+  /**
+   * The run in progress: set by the queue when it launches one, cleared when the run releases
+   * the session (its recorder) or crashes (the queue).
+   */
   activeRun: RunPipeline | undefined;
   /** compression/abort events of the active run, as `resumed.events` shows them. */
   stateEvents: RunStateEvent[] = [];
@@ -46,7 +52,7 @@ export class SessionRuntime {
     return this.activeRun?.isAborting ?? false;
   }
 
-  /** Records a state event, replacing an earlier one of the same name (as the reference did). */
+  /** Records a state event, replacing an earlier one of the same name: a resuming client sees the latest of each. */
   setStateEvent(state: RunStateEvent): void {
     const index = this.stateEvents.findIndex((existing) => existing.event === state.event);
     if (index >= 0) this.stateEvents[index] = state;

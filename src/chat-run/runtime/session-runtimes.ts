@@ -51,6 +51,11 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     return this.runtimes.size;
   }
 
+  /** Whether this instance holds the session (always, with one instance). */
+  holds(sessionId: string): boolean {
+    return this.leases.holds(sessionId);
+  }
+
   peek(sessionId: string): SessionRuntime | undefined {
     return this.runtimes.get(sessionId);
   }
@@ -123,8 +128,9 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
       evicted++;
       try {
         await this.log.close(sessionId);
-        // Written and closed: another instance may take the session from here.
-        await this.leases.release(sessionId);
+        // Written and closed: another instance may take the session from here, unless a
+        // request brought it back here meanwhile.
+        if (!this.runtimes.has(sessionId)) await this.leases.release(sessionId);
       } catch (error) {
         this.logger.warn(`Closing the event log of ${sessionId} failed: ${errorMessage(error)}`);
       }

@@ -24,7 +24,7 @@ export interface RunTranscript {
   readonly status: RunTranscriptStatus;
   /**
    * The terminal event found an assistant message still holding a stringified block array and
-   * normalised it (the reference then annotated `run.completed` with that message's parsed fields).
+   * normalised it (`run.completed` then carries that message's parsed fields).
    */
   readonly normalisedAtEnd: boolean;
 }

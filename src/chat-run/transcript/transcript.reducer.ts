@@ -119,10 +119,11 @@ export interface CompletionAnnotations {
 }
 
 /**
- * The reference's extra fields on the outgoing `run.completed`, given the transcript after folding
- * that event: `parsed_content` is the text of an `output` that is a stringified block array; and
- * when the terminal event had to normalise a stringified array left in an assistant message, all
- * three fields describe the run's last assistant message. Otherwise no field.
+ * The extra fields of the outgoing `run.completed` (hermes-studio's client reads them), given the
+ * transcript after folding that event: `parsed_content` is the text of an `output` that is a
+ * stringified block array; and when the terminal event had to normalise a stringified array left
+ * in an assistant message, all three fields describe the run's last assistant message. Otherwise
+ * no field.
  */
 export function completionAnnotations(
   state: RunTranscript,
