@@ -31,9 +31,19 @@ export class SessionLeases1796000000000 implements MigrationInterface {
         where: "status IN ('starting', 'running', 'aborting')",
       }),
     );
+    // The takeover scan (every instance, every half lease) reads only the runs still to drive.
+    await queryRunner.createIndex(
+      'runs',
+      new TableIndex({
+        name: 'idx_runs_to_drive',
+        columnNames: ['session_id'],
+        where: "status IN ('queued', 'starting', 'running', 'aborting')",
+      }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropIndex('runs', 'idx_runs_to_drive');
     await queryRunner.dropIndex('runs', 'idx_runs_one_active_per_session');
     await queryRunner.dropTable('session_leases');
   }
