@@ -5,10 +5,20 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import type { DocumentTag } from '../common/http/openapi';
 import { ErrorResponseDto } from '../sessions/dto/error.response.dto';
 
 /** The Swagger tag of the routes served for the hermes-studio web client. */
 export const REFERENCE_API_TAG = 'hermes-studio compatible';
+
+/** The tag with what the Swagger UI says about it. */
+export const REFERENCE_API_DOC_TAG: DocumentTag = {
+  name: REFERENCE_API_TAG,
+  description:
+    'The session and usage routes of the hermes-studio web client (EKKOLearnAI/hermes-studio), ' +
+    'in its shapes, so that it works against this gateway unchanged. Same data and bearer ' +
+    'token as `/api/sessions`; figures the gateway does not keep (costs, billing) are neutral.',
+};
 
 /**
  * A controller of the hermes-studio compatible routes: under `/api/hermes`, in their Swagger
