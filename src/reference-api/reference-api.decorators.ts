@@ -1,12 +1,7 @@
 import { applyDecorators, Controller } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiBearerToken, ApiInvalidInput } from '../common/errors/error-responses.decorators';
 import type { DocumentTag } from '../common/http/openapi';
-import { ErrorResponseDto } from '../sessions/dto/error.response.dto';
 
 /** The Swagger tag of the routes served for the hermes-studio web client. */
 export const REFERENCE_API_TAG = 'hermes-studio compatible';
@@ -28,13 +23,6 @@ export const ReferenceApiController = (): ClassDecorator =>
   applyDecorators(
     Controller('hermes'),
     ApiTags(REFERENCE_API_TAG),
-    ApiBearerAuth(),
-    ApiUnauthorizedResponse({
-      type: ErrorResponseDto,
-      description: 'Missing or wrong bearer token',
-    }),
-    ApiBadRequestResponse({
-      type: ErrorResponseDto,
-      description: 'Invalid input; the message names the field',
-    }),
+    ApiBearerToken(),
+    ApiInvalidInput(),
   );
