@@ -10,7 +10,7 @@ import { Public } from '../common/auth/public.decorator';
 import { ApiCodedError } from '../common/errors/error-responses.decorators';
 import { RedisHealthIndicator } from '../cluster/redis.health';
 import { HermesHealthIndicator } from '../hermes/hermes.health';
-import { HealthDto, HealthIndicatorDto } from './dto/health.response.dto';
+import { HealthDto, HealthIndicatorDto, UpstreamHealthDto } from './dto/health.response.dto';
 
 @ApiTags('health')
 @Public()
@@ -30,7 +30,7 @@ export class HealthController {
   @Get()
   // Documented below: terminus' own schema says 503, which this API does not answer.
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  @ApiExtraModels(HealthIndicatorDto)
+  @ApiExtraModels(HealthIndicatorDto, UpstreamHealthDto)
   @ApiOkResponse({ type: HealthDto, description: 'Every check passed' })
   // A failed check reaches the exception filter as an unexpected error.
   @ApiCodedError(500, 'A check failed: the database, or Redis with several instances', {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiInteger } from '../../common/http/openapi.decorators';
+import { ApiInteger, ApiUnixSeconds } from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 import { ToolCallDto } from '../../sessions/dto/message.response.dto';
 
@@ -30,14 +30,14 @@ export class ReferenceSessionDto {
   })
   preview!: string;
 
-  @ApiInteger({ example: 1768210200 })
+  @ApiUnixSeconds(1768210200.512)
   started_at!: number;
 
   /** Always null: a gateway session never ends. */
-  @ApiInteger({ example: null })
+  @ApiUnixSeconds(null)
   ended_at!: number | null;
 
-  @ApiInteger({ example: 1768211742 })
+  @ApiUnixSeconds(1768211742.318)
   last_active!: number;
 
   @ApiInteger({ example: 14 })
@@ -106,7 +106,7 @@ export class ReferenceMessageDto {
   @ApiProperty({ example: null })
   tool_name!: string | null;
 
-  @ApiInteger({ example: 1768211742 })
+  @ApiUnixSeconds(1768211742.318)
   timestamp!: number;
 
   /** Tokens of the message as stored (0 while its run still streams). */

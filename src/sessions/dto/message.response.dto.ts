@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ApiInteger } from '../../common/http/openapi.decorators';
+import { ApiInteger, ApiUnixSeconds } from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from './ids';
 
 export class ToolCallFunctionDto {
@@ -39,7 +39,7 @@ export class MessageDto {
   reasoning!: string | null;
 
   /** Unix seconds. */
-  @ApiInteger({ example: 1768211742 })
+  @ApiUnixSeconds(1768211742.318)
   timestamp!: number;
 
   /** The tools an assistant message calls. */

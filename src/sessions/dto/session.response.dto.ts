@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiInteger } from '../../common/http/openapi.decorators';
+import { ApiInteger, ApiUnixSeconds } from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from './ids';
 import { MessageDto } from './message.response.dto';
 
@@ -28,11 +28,11 @@ export class SessionDto {
   workspace!: string | null;
 
   /** Unix seconds. */
-  @ApiInteger({ example: 1768210200 })
+  @ApiUnixSeconds(1768210200.512)
   created_at!: number;
 
   /** Unix seconds. */
-  @ApiInteger({ example: 1768211742 })
+  @ApiUnixSeconds(1768211742.318)
   last_active!: number;
 
   @ApiInteger({ example: 14 })

@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ApiInteger, ApiOptionalInteger } from '../../common/http/openapi.decorators';
+import {
+  ApiInteger,
+  ApiOptionalInteger,
+  ApiUnixSeconds,
+} from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 import type { RunUsageKind } from '../run-usage.entity';
 
@@ -68,7 +72,7 @@ export class RunUsageDto extends TokenFiguresDto {
   model!: string | null;
 
   /** Unix seconds. */
-  @ApiInteger({ example: 1768211742 })
+  @ApiUnixSeconds(1768211742.318)
   created_at!: number;
 }
 
