@@ -183,8 +183,9 @@ describe('OpenAPI document (e2e)', () => {
         const found = answerProblems(doc, route, answer);
         problems.push(...found.problems);
         if (found.checkedBody) checkedBodies++;
-        if (answer.status === 400)
+        if (answer.status === 400) {
           problems.push(`${route.label} refused its examples: ${answer.text}`);
+        }
       }
       return { problems, checkedBodies };
     };
