@@ -1,11 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ChatIoAdapter } from './chat-run/chat-io.adapter';
+import { documentApi } from './common/http/openapi';
 import { bodyParsers } from './common/http/request-body';
 import { AppConfig } from './config/app-config';
 import { serveConsole } from './console/console';
-import { REFERENCE_API_TAG } from './reference-api/reference-api.decorators';
+import { REFERENCE_API_DOC_TAG } from './reference-api/reference-api.decorators';
 
 /** Everything `main.ts` does to the app besides listening, shared with the e2e tests. */
 export function configureApp(app: NestExpressApplication): AppConfig {
@@ -23,23 +23,6 @@ export function configureApp(app: NestExpressApplication): AppConfig {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   app.disable('x-powered-by');
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Hermes Chat Gateway')
-      .setDescription(
-        'Sessions and transcripts of the chat gateway. Live runs use the Socket.IO namespace `/chat-run` (see the README).',
-      )
-      .setVersion('1')
-      .addTag(
-        REFERENCE_API_TAG,
-        'The session and usage routes of the hermes-studio web client (EKKOLearnAI/hermes-studio), ' +
-          'in its shapes, so that it works against this gateway unchanged. Same data and bearer ' +
-          'token as `/api/sessions`; figures the gateway does not keep (costs, billing) are neutral.',
-      )
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  documentApi(app, [REFERENCE_API_DOC_TAG]);
   return config;
 }

@@ -1,14 +1,19 @@
 import { applyDecorators, Controller } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorResponseDto } from '../sessions/dto/error.response.dto';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiBearerToken, ApiInvalidInput } from '../common/errors/error-responses.decorators';
+import type { DocumentTag } from '../common/http/openapi';
 
 /** The Swagger tag of the routes served for the hermes-studio web client. */
 export const REFERENCE_API_TAG = 'hermes-studio compatible';
+
+/** The tag with what the Swagger UI says about it. */
+export const REFERENCE_API_DOC_TAG: DocumentTag = {
+  name: REFERENCE_API_TAG,
+  description:
+    'The session and usage routes of the hermes-studio web client (EKKOLearnAI/hermes-studio), ' +
+    'in its shapes, so that it works against this gateway unchanged. Same data and bearer ' +
+    'token as `/api/sessions`; figures the gateway does not keep (costs, billing) are neutral.',
+};
 
 /**
  * A controller of the hermes-studio compatible routes: under `/api/hermes`, in their Swagger
@@ -18,13 +23,6 @@ export const ReferenceApiController = (): ClassDecorator =>
   applyDecorators(
     Controller('hermes'),
     ApiTags(REFERENCE_API_TAG),
-    ApiBearerAuth(),
-    ApiUnauthorizedResponse({
-      type: ErrorResponseDto,
-      description: 'Missing or wrong bearer token',
-    }),
-    ApiBadRequestResponse({
-      type: ErrorResponseDto,
-      description: 'Invalid input; the message names the field',
-    }),
+    ApiBearerToken(),
+    ApiInvalidInput(),
   );

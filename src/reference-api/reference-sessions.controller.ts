@@ -1,11 +1,11 @@
 import { Body, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiProduces } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AcceptsQueryToken } from '../common/auth/query-token.decorator';
 import { AppError } from '../common/errors/app-error';
-import { ErrorResponseDto } from '../sessions/dto/error.response.dto';
+import { ApiJsonBody } from '../common/errors/error-responses.decorators';
 import { SessionIdParamDto } from '../sessions/dto/session-id.param.dto';
 import { EXPORT_FILES, sendSessionExport } from '../sessions/session-export';
+import { ApiSessionExport, ApiUnknownSession } from '../sessions/sessions.decorators';
 import { SessionsService } from '../sessions/sessions.service';
 import {
   ReferenceBatchDeleteDto,
@@ -67,7 +67,7 @@ export class ReferenceSessionsController {
 
   /** A session of the Hermes upstream's own history: the gateway keeps none. */
   @Get('sessions/hermes/:id')
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Always' })
+  @ApiUnknownSession('Always: the gateway keeps no upstream history')
   getUpstream(@Param() { id }: SessionIdParamDto): ReferenceSessionDetailResponseDto {
     throw AppError.unknownSession(id);
   }
@@ -85,6 +85,7 @@ export class ReferenceSessionsController {
   /** Deletes several sessions; each one that cannot be deleted is reported, the rest go ahead. */
   @Post('sessions/batch-delete')
   @HttpCode(200)
+  @ApiJsonBody()
   async batchDelete(
     @Body() { ids }: ReferenceBatchDeleteDto,
   ): Promise<ReferenceBatchDeleteResultDto> {
@@ -94,7 +95,7 @@ export class ReferenceSessionsController {
 
   /** One session with its whole transcript. */
   @Get('sessions/:id')
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiUnknownSession()
   async get(@Param() { id }: SessionIdParamDto): Promise<ReferenceSessionDetailResponseDto> {
     const { session, messages } = await this.reference.withTranscript(id);
     return {
@@ -111,9 +112,11 @@ export class ReferenceSessionsController {
     return { ok: true, deleted: await this.reference.remove(id) };
   }
 
+  /** Renames a session. */
   @Post('sessions/:id/rename')
   @HttpCode(200)
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiJsonBody()
+  @ApiUnknownSession()
   async rename(
     @Param() { id }: SessionIdParamDto,
     @Body() { title }: ReferenceRenameDto,
@@ -125,6 +128,7 @@ export class ReferenceSessionsController {
   /** Sets the workspace (`''` clears it); a chat not run yet is created with it. */
   @Post('sessions/:id/workspace')
   @HttpCode(200)
+  @ApiJsonBody()
   async workspace(
     @Param() { id }: SessionIdParamDto,
     @Body() { workspace }: ReferenceWorkspaceDto,
@@ -139,9 +143,7 @@ export class ReferenceSessionsController {
    */
   @Get('sessions/:id/export')
   @AcceptsQueryToken()
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ description: 'The session and its full transcript, as a file' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiSessionExport('text/plain')
   async export(
     @Param() { id }: SessionIdParamDto,
     @Query() { mode, ext }: ReferenceExportQueryDto,

@@ -1,8 +1,9 @@
 import { Get, Param, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
 import { AppError } from '../common/errors/app-error';
+import { ApiCodedError } from '../common/errors/error-responses.decorators';
 import { HermesProfiles } from '../hermes/hermes-profiles';
-import { ErrorResponseDto } from '../sessions/dto/error.response.dto';
+import { SESSION_ID_EXAMPLE } from '../sessions/dto/ids';
 import { SessionIdParamDto } from '../sessions/dto/session-id.param.dto';
 import { UsageStore } from '../usage/usage.store';
 import {
@@ -36,9 +37,11 @@ export class ReferenceUsageController {
   @Get('sessions/usage')
   @ApiExtraModels(ReferenceTokenUsageDto)
   @ApiOkResponse({
+    description: 'Token totals by session id',
     schema: {
       type: 'object',
       additionalProperties: { $ref: getSchemaPath(ReferenceTokenUsageDto) },
+      example: { [SESSION_ID_EXAMPLE]: { input_tokens: 48210, output_tokens: 6342 } },
     },
   })
   async sessionsUsage(
@@ -52,7 +55,10 @@ export class ReferenceUsageController {
 
   /** The context length of a Hermes profile. */
   @Get('sessions/context-length')
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such profile' })
+  @ApiCodedError(404, 'No such profile', {
+    code: 'unknown_profile',
+    message: "Unknown profile 'research'",
+  })
   contextLength(@Query() { profile }: ReferenceContextLengthQueryDto): ReferenceContextLengthDto {
     const name = profile ?? 'default';
     if (!this.profiles.has(name)) {

@@ -10,46 +10,43 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiProduces,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import {
+  ApiBearerToken,
+  ApiCodedError,
+  ApiInvalidInput,
+  ApiJsonBody,
+} from '../common/errors/error-responses.decorators';
 import { CreateSessionDto } from './dto/create-session.dto';
-import { ErrorResponseDto } from './dto/error.response.dto';
 import { ExportSessionQueryDto } from './dto/export-session.query.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import { ListSessionsQueryDto } from './dto/list-sessions.query.dto';
 import { MessagePageDto } from './dto/message.response.dto';
 import { SearchSessionsQueryDto } from './dto/search-sessions.query.dto';
+import { SESSION_ID_EXAMPLE } from './dto/ids';
 import { SearchResultDto, SessionDto, SessionPageDto } from './dto/session.response.dto';
 import { SessionIdParamDto } from './dto/session-id.param.dto';
 import { UpdateSessionDto } from './dto/update-session.dto';
 import { EXPORT_FILES, sendSessionExport } from './session-export';
 import { presentMessage, presentSearchHit, presentSession } from './session.presenter';
+import { ApiSessionExport, ApiUnknownSession } from './sessions.decorators';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or wrong bearer token' })
-@ApiBadRequestResponse({
-  type: ErrorResponseDto,
-  description: 'Invalid input; the message names the field',
-})
+@ApiBearerToken()
+@ApiInvalidInput()
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   /** Creates a session, with a client-chosen id or a generated one. */
   @Post()
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The id is taken' })
+  @ApiJsonBody()
+  @ApiCodedError(409, 'The id is taken', {
+    code: 'session_exists',
+    message: `Session '${SESSION_ID_EXAMPLE}' already exists`,
+  })
   async create(@Body() body: CreateSessionDto): Promise<SessionDto> {
     return presentSession(await this.sessions.create(body));
   }
@@ -68,15 +65,16 @@ export class SessionsController {
     return { hits: hits.map(presentSearchHit) };
   }
 
+  /** One session with its counters. */
   @Get(':id')
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiUnknownSession()
   async get(@Param() { id }: SessionIdParamDto): Promise<SessionDto> {
     return presentSession(await this.sessions.get(id));
   }
 
   /** One page of the transcript: the newest page first, each page in chronological order. */
   @Get(':id/messages')
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiUnknownSession()
   async messages(
     @Param() { id }: SessionIdParamDto,
     @Query() query: ListMessagesQueryDto,
@@ -87,7 +85,8 @@ export class SessionsController {
 
   /** Changes the title and/or workspace. */
   @Patch(':id')
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiJsonBody()
+  @ApiUnknownSession()
   async update(
     @Param() { id }: SessionIdParamDto,
     @Body() body: UpdateSessionDto,
@@ -98,17 +97,15 @@ export class SessionsController {
   /** Deletes the session and everything stored under it. */
   @Delete(':id')
   @HttpCode(204)
-  @ApiNoContentResponse()
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiUnknownSession()
   async remove(@Param() { id }: SessionIdParamDto): Promise<void> {
     await this.sessions.remove(id);
   }
 
   /** The whole session as a download (JSON or Markdown), streamed page by page. */
   @Get(':id/export')
-  @ApiProduces('application/json', 'text/markdown')
-  @ApiOkResponse({ description: 'The session and its full transcript, as a file' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiSessionExport('text/markdown')
   async export(
     @Param() { id }: SessionIdParamDto,
     @Query() { format }: ExportSessionQueryDto,

@@ -1,15 +1,10 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiNotFoundResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/errors/app-error';
-import { ErrorResponseDto } from '../sessions/dto/error.response.dto';
+import { ApiBearerToken, ApiInvalidInput } from '../common/errors/error-responses.decorators';
 import { SessionIdParamDto } from '../sessions/dto/session-id.param.dto';
 import { SessionRepository } from '../sessions/session.repository';
+import { ApiUnknownSession } from '../sessions/sessions.decorators';
 import {
   SessionUsageDto,
   SessionUsageQueryDto,
@@ -20,12 +15,8 @@ import { presentSessionUsage, presentStats } from './usage.presenter';
 import { UsageStore } from './usage.store';
 
 @ApiTags('usage')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or wrong bearer token' })
-@ApiBadRequestResponse({
-  type: ErrorResponseDto,
-  description: 'Invalid input; the message names the field',
-})
+@ApiBearerToken()
+@ApiInvalidInput()
 @Controller()
 export class UsageController {
   constructor(
@@ -35,7 +26,7 @@ export class UsageController {
 
   /** A session's token totals, its current context estimate and its runs' usage. */
   @Get('sessions/:id/usage')
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such session' })
+  @ApiUnknownSession()
   async sessionUsage(
     @Param() { id }: SessionIdParamDto,
     @Query() { limit }: SessionUsageQueryDto,

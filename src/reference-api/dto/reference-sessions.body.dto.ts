@@ -1,10 +1,12 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches, MaxLength } from 'class-validator';
-import { ID_PATTERN, ID_RULE } from '../../sessions/dto/ids';
+import { ID_PATTERN, ID_RULE, SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 
 /** Request bodies of the hermes-studio client's session routes. */
 
 export class ReferenceBatchDeleteDto {
   /** Sessions to delete. */
+  @ApiProperty({ example: [SESSION_ID_EXAMPLE, '8c1d5e2a-0b3f-4a6c-9d7e-1f2a3b4c5d6e'] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
@@ -14,6 +16,7 @@ export class ReferenceBatchDeleteDto {
 
 export class ReferenceRenameDto {
   /** New title; surrounding spaces are dropped. */
+  @ApiProperty({ example: 'Billing service: split the invoice module' })
   @IsString()
   @Matches(/\S/, { message: 'title must not be blank' })
   @MaxLength(500)
@@ -22,6 +25,7 @@ export class ReferenceRenameDto {
 
 export class ReferenceWorkspaceDto {
   /** Working directory the agent is told about; `''` clears it. */
+  @ApiProperty({ example: '/home/ada/projects/billing' })
   @IsString()
   @MaxLength(4096)
   workspace!: string;

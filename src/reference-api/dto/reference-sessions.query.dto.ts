@@ -1,6 +1,7 @@
-import { IntersectionType } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiOptionalInteger } from '../../common/http/openapi.decorators';
 import { SearchSessionsQueryDto } from '../../sessions/dto/search-sessions.query.dto';
 
 /**
@@ -9,7 +10,11 @@ import { SearchSessionsQueryDto } from '../../sessions/dto/search-sessions.query
  */
 
 export class ReferenceSourceQueryDto {
-  /** Only sessions of this source; every gateway session is `api_server`. */
+  /**
+   * Only sessions of this source. Any source name is accepted, but every gateway session is
+   * `api_server`: another source lists nothing.
+   */
+  @ApiPropertyOptional({ example: 'api_server' })
   @IsOptional()
   @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'source must be a source name' })
   source?: string;
@@ -17,6 +22,7 @@ export class ReferenceSourceQueryDto {
 
 export class ReferenceListSessionsQueryDto extends ReferenceSourceQueryDto {
   /** Most sessions to list. */
+  @ApiOptionalInteger({ example: 200 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -39,16 +45,19 @@ export class ReferenceExportQueryDto {
    * `compressed` is accepted and gives the full transcript too: the gateway never changes the
    * stored transcript, and its summaries are only a run's input.
    */
+  @ApiPropertyOptional({ enum: REFERENCE_EXPORT_MODES, example: 'full' })
   @IsOptional()
   @IsIn(REFERENCE_EXPORT_MODES)
   mode: (typeof REFERENCE_EXPORT_MODES)[number] = 'full';
 
   /** `json` (the session and its messages) or `txt` (a readable transcript); default: by mode. */
+  @ApiPropertyOptional({ enum: REFERENCE_EXPORT_EXTENSIONS, example: 'txt' })
   @IsOptional()
   @IsIn(REFERENCE_EXPORT_EXTENSIONS)
   ext?: (typeof REFERENCE_EXPORT_EXTENSIONS)[number];
 
   /** The API token, for a download opened as a plain URL; never logged. */
+  @ApiPropertyOptional({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c' })
   @IsOptional()
   @IsString()
   @MaxLength(1024)

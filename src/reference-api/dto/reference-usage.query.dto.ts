@@ -1,13 +1,14 @@
-import { PickType } from '@nestjs/swagger';
+import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsOptional, Matches } from 'class-validator';
-import { ID_PATTERN, ID_RULE } from '../../sessions/dto/ids';
+import { ID_PATTERN, ID_RULE, SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 import { UsageStatsQueryDto } from '../../usage/dto/usage.dto';
 
 /** Query strings of the hermes-studio client's usage routes. */
 
 export class ReferenceUsageQueryDto {
   /** Session ids, comma-separated; unknown ids are left out of the answer. */
+  @ApiPropertyOptional({ example: [SESSION_ID_EXAMPLE, '8c1d5e2a-0b3f-4a6c-9d7e-1f2a3b4c5d6e'] })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.split(',').filter((id) => id.length > 0) : value,
@@ -20,6 +21,7 @@ export class ReferenceUsageQueryDto {
 
 export class ReferenceContextLengthQueryDto {
   /** Hermes profile; `default` when omitted. */
+  @ApiPropertyOptional({ example: 'default' })
   @IsOptional()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'profile must be a profile name' })
   profile?: string;

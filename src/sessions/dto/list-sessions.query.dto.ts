@@ -1,8 +1,11 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiOptionalInteger } from '../../common/http/openapi.decorators';
 
 export class ListSessionsQueryDto {
   /** Page size. */
+  @ApiOptionalInteger({ example: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -11,12 +14,16 @@ export class ListSessionsQueryDto {
   limit: number = 50;
 
   /** `nextCursor` of the previous page. */
+  @ApiPropertyOptional({
+    example: 'WzE3NjgyMTE3NDIsIjNmMmI4YzFlLTdkNGEtNGU5Yi05YTYxLTJjNWQ4ZTBmMWE3YiJd',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1024)
   cursor?: string;
 
   /** Only sessions of this profile. */
+  @ApiPropertyOptional({ example: 'default' })
   @IsOptional()
   @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'profile must be a profile name' })
   profile?: string;

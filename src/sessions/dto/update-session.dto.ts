@@ -1,7 +1,9 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 
 export class UpdateSessionDto {
   /** New title; `null` clears it. */
+  @ApiPropertyOptional({ example: 'Billing service: split the invoice module' })
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
@@ -9,6 +11,7 @@ export class UpdateSessionDto {
   title?: string | null;
 
   /** New workspace; `null` clears it. */
+  @ApiPropertyOptional({ example: '/home/ada/projects/billing-v2' })
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
