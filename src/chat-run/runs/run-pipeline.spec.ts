@@ -58,18 +58,19 @@ class ScriptedRecorder extends UnrecordedRun {
   ) {
     super();
   }
-  settle(
-    _transcript: RunTranscript,
-    _outcome: unknown,
-    delayed: () => void,
+  // Optional parameters: the base class's settle takes none.
+  override settle(
+    _transcript?: RunTranscript,
+    _outcome?: unknown,
+    delayed: () => void = () => undefined,
   ): Promise<ContextEstimate | null> {
     this.calls.push('settle');
     return this.settleWith(delayed).finally(() => this.calls.push('settled'));
   }
-  release(): void {
+  override release(): void {
     this.calls.push('release');
   }
-  after(): void {
+  override after(): void {
     this.calls.push('after');
   }
 }
