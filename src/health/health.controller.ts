@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -7,6 +7,7 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../common/auth/public.decorator';
+import { AppError } from '../common/errors/app-error';
 import { ApiCodedError } from '../common/errors/error-responses.decorators';
 import { RedisHealthIndicator } from '../cluster/redis.health';
 import { HermesHealthIndicator } from '../hermes/hermes.health';
@@ -16,6 +17,10 @@ import { HealthDto, HealthIndicatorDto, UpstreamHealthDto } from './dto/health.r
 @Public()
 @Controller('health')
 export class HealthController {
+  private readonly logger = new Logger('Health');
+  /** What the last probe found failing (null: all passed), so that only changes are logged. */
+  private failing: string | null = null;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
@@ -28,21 +33,50 @@ export class HealthController {
    * (reported up/down, but an upstream that is down never fails liveness). Needs no token.
    */
   @Get()
-  // Documented below: terminus' own schema says 503, which this API does not answer.
+  // Documented below: terminus' own schema describes its body, not the coded one answered here.
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
   @ApiExtraModels(HealthIndicatorDto, UpstreamHealthDto)
   @ApiOkResponse({ type: HealthDto, description: 'Every check passed' })
-  // A failed check reaches the exception filter as an unexpected error.
-  @ApiCodedError(500, 'A check failed: the database, or Redis with several instances', {
-    code: 'internal_error',
-    message: 'Internal server error (id 0b6f6d7c-2f0e-4f43-9c55-7f4c1b9e8a21)',
-    errorId: '0b6f6d7c-2f0e-4f43-9c55-7f4c1b9e8a21',
+  @ApiCodedError(503, 'A check failed: the database, or Redis with several instances', {
+    code: 'unhealthy',
+    message: 'Failing checks: database (timeout of 3000ms exceeded)',
   })
-  check(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 3000 }),
-      () => this.redis.check('redis'),
-      () => this.hermes.check('hermes'),
-    ]);
+  async check(): Promise<HealthCheckResult> {
+    try {
+      const result = await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 3000 }),
+        () => this.redis.check('redis'),
+        () => this.hermes.check('hermes'),
+      ]);
+      this.report(null);
+      return result;
+    } catch (error) {
+      // Terminus reports failed checks as a 503 carrying its result; anything else is a bug.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const failing = failingChecks(error.getResponse());
+      this.report(failing);
+      throw new AppError('unhealthy', failing, HttpStatus.SERVICE_UNAVAILABLE);
+    }
   }
+
+  /** Probes come every few seconds: only a change of state is worth a log line. */
+  private report(failing: string | null): void {
+    if (failing === this.failing) return;
+    if (failing) this.logger.warn(`Health: ${failing}`);
+    else this.logger.log('Health: every check passes again');
+    this.failing = failing;
+  }
+}
+
+/** `Failing checks: database (why), redis (why)` from terminus' result. */
+function failingChecks(result: unknown): string {
+  const checks = (result as Partial<HealthCheckResult> | null)?.error ?? {};
+  const described = Object.entries(checks).map(([name, check]) => {
+    const { message, error } = (check ?? {}) as { message?: unknown; error?: unknown };
+    const why = message ?? error;
+    return typeof why === 'string' && why !== '' ? `${name} (${why})` : name;
+  });
+  return described.length > 0
+    ? `Failing checks: ${described.join(', ')}`
+    : 'The server is shutting down';
 }

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'queue_full'
   | 'too_many_runs'
+  | 'unhealthy'
   | 'http_error'
   | 'internal_error';
 

@@ -4,7 +4,7 @@ import type { ErrorBody } from './all-exceptions.filter';
 import { ErrorResponseDto } from './error.response.dto';
 
 /** The error statuses the REST routes answer with a coded body. */
-export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 500;
+export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 500 | 503;
 
 /**
  * One coded error answer of a route (class or method), documented with the body
