@@ -13,12 +13,12 @@ import {
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { PROFILE_NAME } from '../common/validation/profile-name';
 import { AppConfig, HermesDefaults } from '../config/app-config';
 import { HermesProfile, HermesProfileInit } from './hermes-profile';
 import { errorMessage, HermesProfilesConfigError, UnknownProfileError } from './hermes.errors';
 
 export const DEFAULT_PROFILE = 'default';
-const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * One entry of the profiles file (`HERMES_PROFILES_FILE`, JSON or YAML by extension):

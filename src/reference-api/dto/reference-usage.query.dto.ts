@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsOptional, Matches } from 'class-validator';
 import { ID_PATTERN, ID_RULE, SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 import { UsageStatsQueryDto } from '../../usage/dto/usage.dto';
+import { PROFILE_NAME, PROFILE_NAME_MESSAGE } from '../../common/validation/profile-name';
 
 /** Query strings of the hermes-studio client's usage routes. */
 
@@ -23,7 +24,7 @@ export class ReferenceContextLengthQueryDto {
   /** Hermes profile; `default` when omitted. */
   @ApiPropertyOptional({ example: 'default' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'profile must be a profile name' })
+  @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
   profile?: string;
 }
 

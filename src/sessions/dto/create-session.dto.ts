@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ID_PATTERN, ID_RULE, SESSION_ID_EXAMPLE } from './ids';
+import { PROFILE_NAME, PROFILE_NAME_MESSAGE } from '../../common/validation/profile-name';
 
 export class CreateSessionDto {
   /** Client-chosen id; generated when omitted. */
@@ -25,7 +26,7 @@ export class CreateSessionDto {
   /** Hermes profile (upstream) the session's runs use. */
   @ApiPropertyOptional({ example: 'default' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'profile must be a profile name' })
+  @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
   profile?: string;
 
   @ApiPropertyOptional({ example: 'anthropic/claude-sonnet-4.5' })

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ApiOptionalInteger } from '../../common/http/openapi.decorators';
+import { PROFILE_NAME, PROFILE_NAME_MESSAGE } from '../../common/validation/profile-name';
 
 export class ListSessionsQueryDto {
   /** Page size. */
@@ -25,6 +26,6 @@ export class ListSessionsQueryDto {
   /** Only sessions of this profile. */
   @ApiPropertyOptional({ example: 'default' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'profile must be a profile name' })
+  @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
   profile?: string;
 }

@@ -8,6 +8,7 @@ import {
 } from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 import type { RunUsageKind } from '../run-usage.entity';
+import { PROFILE_NAME, PROFILE_NAME_MESSAGE } from '../../common/validation/profile-name';
 
 export class SessionUsageQueryDto {
   /** The newest runs to list. */
@@ -34,7 +35,7 @@ export class UsageStatsQueryDto {
   @ApiPropertyOptional({ example: 'default' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'profile is not a profile name' })
+  @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
   profile?: string;
 }
 
