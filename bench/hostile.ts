@@ -10,13 +10,15 @@
  *    growth (target: under 150 MB) and whether the readers were disconnected. `c` uses
  *    session-less streams (what the server holds for a reader is then only what waits to be
  *    sent to it); `c2` stored sessions the readers resumed, and `c3` the same load with readers
- *    that keep reading, to tell the readers' cost from the run path's.
+ *    that keep reading, to tell the readers' cost from the run path's;
+ * d. the upstream is SIGKILLed mid-run with a run queued behind it, at default settings: the
+ *    time to each run's terminal event (target: `run.failed` within 90 s, the queued run too).
  *
  * Attackers run in child processes (this script with `--attack`), so that their work does not
  * delay the client that measures; the machine's load is reported with each figure.
  *
  * `npm run bench:hostile` (builds first), or after `nest build`:
- * `ts-node --transpile-only --project bench/tsconfig.json bench/hostile.ts [--only a,b,c,c2,c3]
+ * `ts-node --transpile-only --project bench/tsconfig.json bench/hostile.ts [--only a,b,c,c2,c3,d]
  * [--dist dist/main.js] [--out bench/results] [--gateway-env JSON]`. Writes
  * <out>/<date>-hostile.json.
  */
@@ -49,7 +51,7 @@ const { values } = parseArgs({
     url: { type: 'string' },
     token: { type: 'string' },
     'duration-ms': { type: 'string', default: '15000' },
-    only: { type: 'string', default: 'a,b,c,c2,c3' },
+    only: { type: 'string', default: 'a,b,c,c2,c3,d' },
     // Extra gateway settings, e.g. '{"SOCKET_MAX_BUFFERED_BYTES":"1048576"}'.
     'gateway-env': { type: 'string', default: '{}' },
     dist: { type: 'string', default: join(REPO_ROOT, 'dist', 'main.js') },
@@ -379,6 +381,51 @@ async function slowReaders(
   }
 }
 
+// --- d. the upstream dies mid-run ------------------------------------------------------------
+
+/**
+ * A run streams on a stored session with another queued behind it; the fake Hermes server is
+ * SIGKILLed mid-stream, at the gateway's default settings. Measures from the kill to each run's
+ * terminal event (the target: `run.failed` within 90 s, the queued run ending too).
+ */
+async function upstreamDies(): Promise<Record<string, unknown>> {
+  const pair = await startPair();
+  const { gateway, hermes } = pair;
+  const socket = await connect(gateway.url, gateway.token);
+  try {
+    const sessionId = `hostile-d-${process.pid}`;
+    await createSession(gateway.url, gateway.token, sessionId);
+    const ends: { event: string; code?: string; atMs: number }[] = [];
+    let killedAt = 0;
+    const ended = new Promise<void>((done) => {
+      const onEnd = (event: string) => (payload: { code?: string }) => {
+        ends.push({ event, code: payload.code, atMs: nowMs() - killedAt });
+        if (ends.length === 2) done();
+      };
+      for (const event of ['run.completed', 'run.failed', 'abort.completed']) {
+        socket.on(event, onEnd(event));
+      }
+    });
+    const firstDelta = new Promise<void>((seen) => socket.once('message.delta', () => seen()));
+    const input = 'long [[deltas:100000,interval:20]]';
+    await request(socket, 'run', { session_id: sessionId, input });
+    await firstDelta;
+    const queued = await request(socket, 'run', { session_id: sessionId, input: 'next' });
+    await sleep(1000);
+    killedAt = nowMs();
+    await hermes.kill();
+    await Promise.race([ended, sleep(300_000)]);
+    return {
+      queuedStatus: queued.status,
+      ends: ends.map((end) => ({ ...end, atMs: Math.round(end.atMs) })),
+      bothEnded: ends.length === 2,
+    };
+  } finally {
+    socket.close();
+    await gateway.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (values.attack) {
     const result = await ATTACKS[values.attack](
@@ -405,6 +452,7 @@ async function main(): Promise<void> {
     ],
     ['c2', 'readers that stop reading, stored sessions', () => slowReaders('sessions', true)],
     ['c3', 'the same stored sessions, readers reading', () => slowReaders('sessions', false)],
+    ['d', 'the upstream dies mid-run, a run queued behind it', upstreamDies],
   ];
   for (const [key, title, run] of scenarios) {
     if (!only.has(key)) continue;

@@ -101,6 +101,12 @@ export class FakeHermes {
     await this.ask({ type: 'reset' });
   }
 
+  /** Dies at once, as an upstream that crashes (SIGKILL): its sockets drop, its port closes. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await waitForExit(this.child, 5000);
+  }
+
   async stop(): Promise<void> {
     if (this.child.connected) this.child.send({ id: this.nextId++, type: 'stop' });
     if (!(await waitForExit(this.child, 5000))) await terminate(this.child, 2000);
