@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isAbsolute, join, resolve } from 'node:path';
-import { EnvironmentVariables, LogLevel, MetricsAccess } from './environment';
+import { EnvironmentVariables, LogFormat, LogLevel, MetricsAccess } from './environment';
 import { VALIDATED_ENV_KEY } from './validate-environment';
 
 export interface HttpSettings {
@@ -104,6 +104,7 @@ export interface SocketSettings {
 export class AppConfig {
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly http: HttpSettings;
   readonly database: DatabaseSettings;
   readonly auth: AuthSettings;
@@ -121,6 +122,7 @@ export class AppConfig {
 
     this.dataDir = resolve(env('DATA_DIR'));
     this.logLevel = env('LOG_LEVEL');
+    this.logFormat = env('LOG_FORMAT');
     this.http = {
       port: env('PORT'),
       host: env('HOST'),
