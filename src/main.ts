@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { InvalidEnvironmentError } from './config/validate-environment';
+import { listeningLine } from './startup/listening-line';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
@@ -16,7 +17,7 @@ async function bootstrap(): Promise<void> {
   const config = configureApp(app);
   await app.listen(config.http.port, config.http.host);
   const url = await app.getUrl();
-  new Logger('Bootstrap').log(`Listening on ${url} (API docs at ${url}/api/docs)`);
+  new Logger('Bootstrap').log(listeningLine(url, config));
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { createClient, type RedisClientType } from '@redis/client';
 import { errorMessage } from '../common/errors/error-message';
+import { maskPassword } from '../common/urls/mask-password';
 import type { ClusterSettings } from '../config/app-config';
 
 /** How long the first connection may take before startup gives up (one clear line, no loop). */
@@ -40,9 +41,12 @@ export class RedisConnection implements OnApplicationShutdown {
     } catch (error) {
       client.destroy();
       throw new Error(
-        `Cannot reach Redis at REDIS_URL=${redacted(settings.redisUrl)}: ${errorMessage(error)}`,
+        `Cannot reach Redis at REDIS_URL=${maskPassword(settings.redisUrl)}: ${errorMessage(error)}`,
       );
     }
+    connection.logger.log(
+      `Several instances: Redis ${maskPassword(settings.redisUrl)}, key prefix ${settings.keyPrefix}`,
+    );
     return connection;
   }
 
@@ -65,11 +69,6 @@ export class RedisConnection implements OnApplicationShutdown {
     this.lastError = message;
     this.logger.warn(`Redis: ${message} (reconnecting)`);
   }
-}
-
-/** A URL with its password hidden. */
-function redacted(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

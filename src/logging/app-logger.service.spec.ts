@@ -33,6 +33,19 @@ describe('AppLogger', () => {
     expect(sink.lines.every((line) => !('details' in line))).toBe(true);
   });
 
+  it("writes Nest's own startup lines at debug", () => {
+    const sink = new LogLines();
+    nestLoggerInto(sink);
+    new Logger('InstanceLoader').log('AppModule dependencies initialized');
+    new Logger('RouterExplorer').log('Mapped {/api/health, GET} route');
+    new Logger('NestApplication').error('listen EADDRINUSE');
+    expect(sink.lines.map((line) => [line.level, line.context])).toEqual([
+      [20, 'InstanceLoader'],
+      [20, 'RouterExplorer'],
+      [50, 'NestApplication'],
+    ]);
+  });
+
   it('writes nothing below LOG_LEVEL', () => {
     const sink = new LogLines();
     const logger = nestLoggerInto(sink, 'warn');

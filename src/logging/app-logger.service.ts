@@ -2,13 +2,26 @@ import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { Level } from 'pino';
 import { ROOT_LOGGER, type RootLogger } from './root-logger';
 
+/**
+ * Nest's own startup chatter (modules loaded, routes and socket handlers mapped, "successfully
+ * started"): useful when debugging the wiring, noise for an operator, so debug instead of info.
+ */
+const FRAMEWORK_CONTEXTS = new Set([
+  'NestFactory',
+  'NestApplication',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'WebSocketsController',
+]);
+
 type Fields = Record<string, unknown>;
 
 /**
  * Nest's `LoggerService` over the root pino logger, so that `new Logger('Context')` anywhere in
  * the code writes structured lines: Nest's levels become pino's (`verbose` is `trace`) and the
  * context becomes a `context` field. Nest passes the context as the last argument, and an
- * error's stack (if any) before it.
+ * error's stack (if any) before it. Nest's own info lines are written at debug.
  *
  * ```ts
  * new Logger('Database').log('Applied migrations');
@@ -44,10 +57,14 @@ export class AppLogger implements LoggerService {
     this.write('fatal', message, params);
   }
 
-  private write(level: Level, message: unknown, params: unknown[]): void {
-    if (!this.root.isLevelEnabled(level)) return;
+  private write(requested: Level, message: unknown, params: unknown[]): void {
     const last = params.at(-1);
     const context = typeof last === 'string' ? last : undefined;
+    const level =
+      requested === 'info' && context !== undefined && FRAMEWORK_CONTEXTS.has(context)
+        ? 'debug'
+        : requested;
+    if (!this.root.isLevelEnabled(level)) return;
     const rest = (context === undefined ? params : params.slice(0, -1)).filter(
       (param) => param !== undefined,
     );
