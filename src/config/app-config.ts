@@ -15,8 +15,20 @@ export interface HttpSettings {
   maxJsonDepth: number;
 }
 
+/** The variable an operator set a value with, for messages that tell them which one to fix. */
+export interface SettingSource {
+  name: string;
+  value: string;
+}
+
 export type DatabaseSettings =
-  | { type: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' }
+  | {
+      type: 'sqlite';
+      path: string;
+      synchronous: 'NORMAL' | 'FULL';
+      /** `DATA_DIR` (the default file in it) or `DATABASE_URL` (`sqlite:<path>`). */
+      setting: SettingSource;
+    }
   | { type: 'postgres'; url: string; schema?: string };
 
 export interface AuthSettings {
@@ -203,5 +215,6 @@ function parseDatabase(
     type: 'sqlite',
     path: isAbsolute(file) ? file : join(dataDir, file),
     synchronous: env('SQLITE_SYNCHRONOUS'),
+    setting: url ? { name: 'DATABASE_URL', value: url } : { name: 'DATA_DIR', value: dataDir },
   };
 }

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { DatabaseMetrics } from './database.metrics';
 import { openDatabase } from './open-database';
+import { prepareSqliteFiles } from './sqlite-files';
 import { GroupCommit } from './sql/group-commit';
 import { SqlClient } from './sql/sql-client';
 
@@ -18,11 +19,18 @@ import { SqlClient } from './sql/sql-client';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config.database),
-        // Each feature module registers the entities it reads (TypeOrmModule.forFeature).
-        autoLoadEntities: true,
-      }),
+      useFactory: async (config: AppConfig) => {
+        if (config.database.type === 'sqlite') await prepareSqliteFiles(config.database);
+        return {
+          ...dataSourceOptions(config.database),
+          // Each feature module registers the entities it reads (TypeOrmModule.forFeature).
+          autoLoadEntities: true,
+          // A database that cannot be reached at startup is one clear line (openDatabase), at
+          // once: TypeORM's default is 9 more attempts 3 s apart, each logging a stack.
+          retryAttempts: 0,
+          toRetry: () => false,
+        };
+      },
       dataSourceFactory: async (options) => {
         if (!options) throw new Error('database options are missing');
         return openDatabase(options);
