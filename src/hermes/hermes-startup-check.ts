@@ -10,7 +10,7 @@ import { HermesProfiles } from './hermes-profiles';
  */
 @Injectable()
 export class HermesStartupCheck {
-  private readonly logger = new Logger('Hermes');
+  private readonly logger = new Logger(HermesStartupCheck.name);
 
   constructor(
     private readonly profiles: HermesProfiles,
