@@ -4,7 +4,7 @@
  * on a free port; the gateway is the built server (`node dist/main.js`, which `npm run demo`
  * builds first) with the usual environment, except that its `default` profile points at the
  * fake, its data lives in `data/demo` (unless DATA_DIR is set) and it logs warnings only (unless
- * LOG_LEVEL is set). It prints the console's URL and the token; Ctrl+C stops both.
+ * LOG_LEVEL is set), readable in a terminal (unless LOG_FORMAT is set). It prints the console's URL and the token; Ctrl+C stops both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       PORT: port,
       DATA_DIR: dataDir,
       LOG_LEVEL: env.LOG_LEVEL || 'warn',
+      LOG_FORMAT: env.LOG_FORMAT || 'pretty',
       HERMES_URL: hermesUrl,
       HERMES_API_KEY: '',
       HERMES_PROFILES_FILE: '',

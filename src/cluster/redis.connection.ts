@@ -1,6 +1,9 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { createClient, type RedisClientType } from '@redis/client';
 import { errorMessage } from '../common/errors/error-message';
+import { maskPassword } from '../common/urls/mask-password';
+import { failureReasonOrMessage } from '../startup/failure-reason';
+import { StartupError } from '../startup/startup-error';
 import type { ClusterSettings } from '../config/app-config';
 
 /** How long the first connection may take before startup gives up (one clear line, no loop). */
@@ -18,10 +21,12 @@ export type RedisClient = RedisClientType;
 export class RedisConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnection.name);
   private lastError = '';
+  /** Until the first connection, a failure ends the startup instead of a reconnection. */
+  private connected = false;
 
   private constructor(readonly client: RedisClient | null) {}
 
-  /** Connects when `settings` is set; throws a one-line error naming the setting otherwise. */
+  /** Connects when `settings` is set; throws a {@link StartupError} naming REDIS_URL otherwise. */
   static async open(settings: ClusterSettings | null): Promise<RedisConnection> {
     if (!settings) return new RedisConnection(null);
     const client = createClient({
@@ -30,7 +35,7 @@ export class RedisConnection implements OnApplicationShutdown {
       name: `${settings.keyPrefix}gateway`,
       socket: {
         connectTimeout: STARTUP_CONNECT_MS,
-        reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+        reconnectStrategy: (retries, cause) => connection.reconnectDelay(retries, cause),
       },
     }) as RedisClient;
     const connection = new RedisConnection(client);
@@ -38,11 +43,16 @@ export class RedisConnection implements OnApplicationShutdown {
     try {
       await withTimeout(client.connect(), STARTUP_CONNECT_MS);
     } catch (error) {
-      client.destroy();
-      throw new Error(
-        `Cannot reach Redis at REDIS_URL=${redacted(settings.redisUrl)}: ${errorMessage(error)}`,
-      );
+      // Closed already when the reconnection strategy gave up; still connecting on a timeout.
+      if (client.isOpen) client.destroy();
+      const url = maskPassword(settings.redisUrl);
+      const reason = failureReasonOrMessage(error);
+      throw StartupError.setting('REDIS_URL', url, `cannot connect (${reason})`, error);
     }
+    connection.connected = true;
+    connection.logger.log(
+      `Several instances: Redis ${maskPassword(settings.redisUrl)}, key prefix ${settings.keyPrefix}`,
+    );
     return connection;
   }
 
@@ -58,8 +68,15 @@ export class RedisConnection implements OnApplicationShutdown {
     if (this.client?.isOpen) await this.client.quit().catch(() => undefined);
   }
 
+  /** Returning the cause stops the attempts (`connect()` rejects with it): none at startup. */
+  private reconnectDelay(retries: number, cause: Error): number | Error {
+    return this.connected ? Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS) : cause;
+  }
+
   private onError(error: unknown): void {
-    // One line per kind of trouble, not one per reconnection attempt.
+    // At startup the failure is the StartupError; afterwards, one line per kind of trouble, not
+    // one per reconnection attempt.
+    if (!this.connected) return;
     const message = errorMessage(error);
     if (message === this.lastError) return;
     this.lastError = message;
@@ -67,14 +84,9 @@ export class RedisConnection implements OnApplicationShutdown {
   }
 }
 
-/** A URL with its password hidden. */
-function redacted(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -128,6 +128,7 @@ describe('AppConfig', () => {
         type: 'sqlite',
         path: join(resolve('relative/dir'), 'gateway.sqlite'),
         synchronous: 'NORMAL',
+        setting: { name: 'DATA_DIR', value: resolve('relative/dir') },
       });
     });
 
@@ -136,11 +137,13 @@ describe('AppConfig', () => {
         type: 'sqlite',
         path: join(DATA_DIR, 'rel.db'),
         synchronous: 'NORMAL',
+        setting: { name: 'DATABASE_URL', value: 'sqlite:rel.db' },
       });
       expect(configFor({ DATA_DIR, DATABASE_URL: 'sqlite:./sub/x.db' }).database).toEqual({
         type: 'sqlite',
         path: join(DATA_DIR, 'sub', 'x.db'),
         synchronous: 'NORMAL',
+        setting: { name: 'DATABASE_URL', value: 'sqlite:./sub/x.db' },
       });
     });
 
@@ -149,6 +152,7 @@ describe('AppConfig', () => {
         type: 'sqlite',
         path: '/var/lib/gw.db',
         synchronous: 'NORMAL',
+        setting: { name: 'DATABASE_URL', value: 'sqlite:/var/lib/gw.db' },
       });
     });
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isAbsolute, join, resolve } from 'node:path';
-import { EnvironmentVariables, LogLevel, MetricsAccess } from './environment';
+import { EnvironmentVariables, LogFormat, LogLevel, MetricsAccess } from './environment';
 import { VALIDATED_ENV_KEY } from './validate-environment';
 
 export interface HttpSettings {
@@ -15,8 +15,20 @@ export interface HttpSettings {
   maxJsonDepth: number;
 }
 
+/** The variable an operator set a value with, for messages that tell them which one to fix. */
+export interface SettingSource {
+  name: string;
+  value: string;
+}
+
 export type DatabaseSettings =
-  | { type: 'sqlite'; path: string; synchronous: 'NORMAL' | 'FULL' }
+  | {
+      type: 'sqlite';
+      path: string;
+      synchronous: 'NORMAL' | 'FULL';
+      /** `DATA_DIR` (the default file in it) or `DATABASE_URL` (`sqlite:<path>`). */
+      setting: SettingSource;
+    }
   | { type: 'postgres'; url: string; schema?: string };
 
 export interface AuthSettings {
@@ -104,6 +116,7 @@ export interface SocketSettings {
 export class AppConfig {
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly http: HttpSettings;
   readonly database: DatabaseSettings;
   readonly auth: AuthSettings;
@@ -121,6 +134,7 @@ export class AppConfig {
 
     this.dataDir = resolve(env('DATA_DIR'));
     this.logLevel = env('LOG_LEVEL');
+    this.logFormat = env('LOG_FORMAT');
     this.http = {
       port: env('PORT'),
       host: env('HOST'),
@@ -201,5 +215,6 @@ function parseDatabase(
     type: 'sqlite',
     path: isAbsolute(file) ? file : join(dataDir, file),
     synchronous: env('SQLITE_SYNCHRONOUS'),
+    setting: url ? { name: 'DATABASE_URL', value: url } : { name: 'DATA_DIR', value: dataDir },
   };
 }

@@ -15,6 +15,9 @@ import {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 const METRICS_ACCESS = ['token', 'public', 'off'] as const;
 export type MetricsAccess = (typeof METRICS_ACCESS)[number];
 
@@ -77,6 +80,10 @@ export class EnvironmentVariables {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  /** `json`: one JSON object per line, for log collectors. `pretty`: readable, for a terminal. */
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: LogFormat = 'json';
 
   /** Comma-separated list of allowed origins, or `*`. Unset: same-origin only. */
   @IsOptional()

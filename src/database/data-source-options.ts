@@ -13,6 +13,12 @@ const quietSqlite3 = Object.create(sqlite3, {
   verbose: { value: (): typeof sqlite3 => quietSqlite3 },
 }) as typeof sqlite3;
 
+/**
+ * How long connecting to PostgreSQL may take: a host that never answers fails the startup (and
+ * later a new pooled connection) after this, instead of hanging.
+ */
+export const POSTGRES_CONNECT_TIMEOUT_MS = 5000;
+
 /** TypeORM options for either backend; the schema itself comes only from migrations. */
 export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const common = {
@@ -28,6 +34,7 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
       type: 'postgres',
       url: settings.url,
       schema: settings.schema,
+      connectTimeoutMS: POSTGRES_CONNECT_TIMEOUT_MS,
       // Every pooled connection makes text storable (NUL) before it is sent.
       extra: { Client: StorableTextClient },
     };

@@ -1,33 +1,13 @@
-import { Global, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { Global, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource, Migration } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
-import { prepareSqliteFiles } from './sqlite-files';
 import { DatabaseMetrics } from './database.metrics';
+import { openDatabase } from './open-database';
+import { prepareSqliteFiles } from './sqlite-files';
 import { GroupCommit } from './sql/group-commit';
 import { SqlClient } from './sql/sql-client';
-
-/** Any constant: the key of the advisory lock that instances starting together migrate under. */
-const MIGRATION_LOCK = 74_017_301;
-
-/**
- * Runs the pending migrations. On PostgreSQL several instances may start at once on an empty
- * schema: they take turns under an advisory lock, and those that come after find nothing to do.
- */
-async function migrateAlone(dataSource: DataSource): Promise<Migration[]> {
-  if (dataSource.options.type !== 'postgres') {
-    return dataSource.runMigrations({ transaction: 'each' });
-  }
-  const runner = dataSource.createQueryRunner();
-  try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    return await dataSource.runMigrations({ transaction: 'each' });
-  } finally {
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-    await runner.release();
-  }
-}
 
 /**
  * Opens the database and brings its schema up to date before anything else uses it. Global:
@@ -39,25 +19,21 @@ async function migrateAlone(dataSource: DataSource): Promise<Migration[]> {
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config.database),
-        // Each feature module registers the entities it reads (TypeOrmModule.forFeature).
-        autoLoadEntities: true,
-      }),
+      useFactory: async (config: AppConfig) => {
+        if (config.database.type === 'sqlite') await prepareSqliteFiles(config.database);
+        return {
+          ...dataSourceOptions(config.database),
+          // Each feature module registers the entities it reads (TypeOrmModule.forFeature).
+          autoLoadEntities: true,
+          // A database that cannot be reached at startup is one clear line (openDatabase), at
+          // once: TypeORM's default is 9 more attempts 3 s apart, each logging a stack.
+          retryAttempts: 0,
+          toRetry: () => false,
+        };
+      },
       dataSourceFactory: async (options) => {
         if (!options) throw new Error('database options are missing');
-        if (options.type === 'sqlite') await prepareSqliteFiles(options.database);
-        const dataSource = await new DataSource(options).initialize();
-        if (options.type === 'postgres' && options.schema) {
-          await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
-        }
-        const applied = await migrateAlone(dataSource);
-        if (applied.length > 0) {
-          new Logger('Database').log(
-            `Applied migrations: ${applied.map((m) => m.name).join(', ')}`,
-          );
-        }
-        return dataSource;
+        return openDatabase(options);
       },
     }),
   ],

@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { AppConfig, HermesDefaults } from '../config/app-config';
 import { HermesProfile } from './hermes-profile';
 import { HermesProfiles, loadHermesProfiles } from './hermes-profiles';
+import { StartupError } from '../startup/startup-error';
 import { HermesProfilesConfigError, UnknownProfileError } from './hermes.errors';
 
 const defaults = (overrides: Partial<HermesDefaults> = {}): HermesDefaults => ({
@@ -132,6 +133,26 @@ describe('Hermes profiles', () => {
 
   describe('HermesProfiles', () => {
     const config = (hermes: HermesDefaults): AppConfig => ({ hermes }) as AppConfig;
+
+    it('stops the startup with one line naming HERMES_PROFILES_FILE', () => {
+      const broken = file('broken.yaml', 'profiles:\n  a: b: c\n');
+      const missing = join(dir, 'missing.json');
+      for (const [path, problem] of [
+        [broken, 'not valid YAML (Nested mappings are not allowed'],
+        [missing, 'cannot read the file (ENOENT'],
+      ]) {
+        let error: unknown;
+        try {
+          new HermesProfiles(config(defaults({ profilesFile: path })));
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(StartupError);
+        const message = (error as Error).message;
+        expect(message.startsWith(`HERMES_PROFILES_FILE=${path}: ${problem}`)).toBe(true);
+        expect(message).not.toContain('\n');
+      }
+    });
 
     it('gets profiles by name and throws UnknownProfileError for others', () => {
       const path = file('p.yaml', 'profiles:\n  work: { url: "http://w:1" }\n');

@@ -15,6 +15,7 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PROFILE_NAME } from '../common/validation/profile-name';
 import { AppConfig, HermesDefaults } from '../config/app-config';
+import { StartupError } from '../startup/startup-error';
 import { HermesProfile, HermesProfileInit } from './hermes-profile';
 import { errorMessage, HermesProfilesConfigError, UnknownProfileError } from './hermes.errors';
 
@@ -78,7 +79,7 @@ export class HermesProfiles {
   private readonly byName: ReadonlyMap<string, HermesProfile>;
 
   constructor(config: AppConfig) {
-    const profiles = loadHermesProfiles(config.hermes);
+    const profiles = loadOrExplain(config.hermes);
     this.byName = new Map(profiles.map((profile) => [profile.name, profile]));
     this.logger.log(
       `Hermes profiles: ${profiles
@@ -106,6 +107,17 @@ export class HermesProfiles {
 
   all(): HermesProfile[] {
     return [...this.byName.values()];
+  }
+}
+
+/** {@link loadHermesProfiles}; a bad file is a {@link StartupError} naming the setting. */
+function loadOrExplain(defaults: HermesDefaults): HermesProfile[] {
+  try {
+    return loadHermesProfiles(defaults);
+  } catch (error) {
+    if (!(error instanceof HermesProfilesConfigError) || !defaults.profilesFile) throw error;
+    const problems = error.problems.join('; ');
+    throw StartupError.setting('HERMES_PROFILES_FILE', defaults.profilesFile, problems, error);
   }
 }
 
@@ -159,7 +171,9 @@ function loadProfilesFile(
     else fail(`unsupported extension '${extension}' (use .json, .yaml or .yml)`);
   } catch (error) {
     if (error instanceof HermesProfilesConfigError) throw error;
-    fail(`not valid ${extension.slice(1).toUpperCase()} (${errorMessage(error)})`);
+    // The parser's first line says where; the rest is an excerpt of the file.
+    const where = errorMessage(error).split('\n', 1)[0];
+    fail(`not valid ${extension.slice(1).toUpperCase()} (${where})`);
   }
 
   const entries = profileEntries(document, fail);

@@ -4,7 +4,8 @@ import pinoHttp from 'pino-http';
 import request from 'supertest';
 import { configFor } from '../config/testing/config-for';
 import type { SerializedRequest } from 'pino';
-import { httpLoggerOptions, redactRequest } from './logging.module';
+import { httpLoggerOptions } from './http-logger-options';
+import { redactRequest } from './redaction';
 
 /** The request logger as the app configures it, writing its lines into `lines`. */
 function loggedServer(lines: string[]): Server {

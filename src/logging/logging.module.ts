@@ -1,94 +1,24 @@
-import { Module, RequestMethod } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import type { SerializedRequest } from 'pino';
-import type { Options } from 'pino-http';
+import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-
-/** Paths that may hold secrets; pino replaces their values before a line is written. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["idempotency-key"]',
-  'res.headers["set-cookie"]',
-  '*.token',
-  '*.apiKey',
-  '*.api_key',
-  '*.authorization',
-  '*.password',
-];
-
-const CENSOR = '[redacted]';
-
-/** Query parameters that carry credentials (`?token=`, `?access_token=`, `?api_key=`, ...). */
-const SECRET_PARAM = /token|secret|password|api[-_]?key/i;
-/** Headers that carry credentials, whatever a client or proxy calls them. */
-const SECRET_HEADER = /authorization|cookie|token|secret|password|api[-_]?key|idempotency-key/i;
+import { AppLogger } from './app-logger.service';
+import { RequestLogger } from './request-logger';
+import { createRootLogger, ROOT_LOGGER } from './root-logger';
 
 /**
- * Takes credentials out of a request before it is logged: paths cannot reach inside the URL
- * string, and a header or query parameter may have any name, so the request serializer
- * redacts by name, in the URL, the parsed query and the headers. It builds new objects: the
- * serialized request shares `headers` with the live one.
+ * Structured JSON logs (pino) with secrets redacted: one root logger, Nest's `Logger` over it
+ * ({@link AppLogger}, installed by `configureApp`) and the request logger ({@link RequestLogger},
+ * mounted by `configureApp` before every other middleware).
  */
-export function redactRequest(request: SerializedRequest): SerializedRequest {
-  if (typeof request.url === 'string') {
-    request.url = request.url.replace(
-      /([?&])([^=&#]*)=([^&#]*)/g,
-      (param: string, separator: string, name: string) =>
-        SECRET_PARAM.test(decodedName(name)) ? `${separator}${name}=${CENSOR}` : param,
-    );
-  }
-  // Typed as always there; a request that never went through Express's query parser has none.
-  const query: unknown = request.query;
-  if (typeof query === 'object' && query !== null) {
-    request.query = redactByName(request.query, SECRET_PARAM);
-  }
-  const headers: unknown = request.headers;
-  if (typeof headers === 'object' && headers !== null) {
-    request.headers = redactByName(request.headers, SECRET_HEADER);
-  }
-  return request;
-}
-
-function redactByName(values: Record<string, string>, secret: RegExp): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(values).map(([name, value]) => [name, secret.test(name) ? CENSOR : value]),
-  );
-}
-
-/** `%74oken` is `token` too; a name that is not valid percent-encoding is taken as it is. */
-function decodedName(name: string): string {
-  try {
-    return decodeURIComponent(name.replace(/\+/g, ' '));
-  } catch (error) {
-    if (error instanceof URIError) return name;
-    throw error;
-  }
-}
-
-/** The request logger's options: one line per request, secrets redacted, health probes quiet. */
-export function httpLoggerOptions(config: AppConfig): Options {
-  return {
-    level: config.logLevel,
-    redact: { paths: REDACTED_PATHS, censor: CENSOR },
-    serializers: { req: redactRequest },
-    // Health probes would drown the request log.
-    autoLogging: { ignore: (req) => req.url?.startsWith('/api/health') ?? false },
-    quietReqLogger: true,
-  };
-}
-
-/** Structured JSON logs (nestjs-pino) with secrets redacted. */
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
+  providers: [
+    {
+      provide: ROOT_LOGGER,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: httpLoggerOptions(config),
-        // Express 5 path syntax; the default '*' makes Nest warn about a legacy route.
-        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-      }),
-    }),
+      useFactory: (config: AppConfig) => createRootLogger(config),
+    },
+    AppLogger,
+    RequestLogger,
   ],
+  exports: [ROOT_LOGGER, AppLogger, RequestLogger],
 })
 export class LoggingModule {}

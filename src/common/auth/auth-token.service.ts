@@ -4,6 +4,8 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppConfig } from '../../config/app-config';
 import { looseMode, makePrivateDir, octal } from '../files/private-files';
+import { failureReason } from '../../startup/failure-reason';
+import { StartupError } from '../../startup/startup-error';
 import { sha256 } from './same-secret';
 
 /**
@@ -29,7 +31,7 @@ export class AuthTokenService implements OnModuleInit {
       );
       return;
     }
-    const token = this.config.auth.token ?? (await this.loadOrCreateTokenFile());
+    const token = this.config.auth.token ?? (await this.tokenFromFile());
     this.digest = sha256(token);
   }
 
@@ -45,6 +47,22 @@ export class AuthTokenService implements OnModuleInit {
   static bearer(header: string | undefined): string | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     return match?.[1];
+  }
+
+  /** A DATA_DIR where the token cannot be kept stops the startup with one line naming it. */
+  private async tokenFromFile(): Promise<string> {
+    try {
+      return await this.loadOrCreateTokenFile();
+    } catch (error) {
+      const reason = failureReason(error);
+      if (reason === undefined) throw error;
+      throw StartupError.setting(
+        'DATA_DIR',
+        this.config.dataDir,
+        `cannot keep the generated token in ${this.config.auth.tokenFile} (${reason})`,
+        error,
+      );
+    }
   }
 
   private async loadOrCreateTokenFile(): Promise<string> {

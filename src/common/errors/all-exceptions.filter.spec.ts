@@ -112,6 +112,11 @@ describe('AllExceptionsFilter.toBody', () => {
     expect(JSON.stringify(logged.mock.calls[0])).toContain(body.errorId);
   });
 
+  it("writes the request's id on the error's line, to find the request it failed", () => {
+    filter.toBody(new Error('x'), 'req-42');
+    expect(logged.mock.calls[0][0]).toMatchObject({ reqId: 'req-42' });
+  });
+
   it('gives every unexpected error its own id', () => {
     const first = filter.toBody(new Error('x'));
     const second = filter.toBody(new Error('x'));

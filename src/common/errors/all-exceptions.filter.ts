@@ -7,7 +7,8 @@ import {
   Logger,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { REQUEST_ID_FIELD, requestIdOf } from '../../logging/request-id';
 import { AppError, ErrorCode } from './app-error';
 
 export interface ErrorBody {
@@ -28,7 +29,8 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
 
 /**
  * The one place where REST errors become JSON. Expected errors keep their code; anything
- * unexpected is logged with an id and answered as a bare 500 without internals.
+ * unexpected is logged with an id (and the request's id, to find its request line) and answered
+ * as a bare 500 without internals.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -36,13 +38,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const body = this.toBody(exception, requestIdOf(http.getRequest<Request>()));
     if (!response.headersSent) response.status(body.statusCode).json(body);
     else response.end();
   }
 
-  toBody(exception: unknown): ErrorBody {
+  /** `requestId`: the id of the request that failed, written on the error's log line. */
+  toBody(exception: unknown, requestId?: string): ErrorBody {
     if (exception instanceof AppError) {
       return { statusCode: exception.status, code: exception.code, message: exception.message };
     }
@@ -60,7 +64,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const errorId = randomUUID();
     this.logger.error(
-      { errorId, err: exception },
+      {
+        errorId,
+        ...(requestId === undefined ? {} : { [REQUEST_ID_FIELD]: requestId }),
+        err: exception,
+      },
       `Unexpected error ${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
     );
     return {
