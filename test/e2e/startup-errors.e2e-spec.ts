@@ -8,6 +8,8 @@ import { buildServer, runUntilExit, type ExitedRun } from './support/built-serve
 import { POSTGRES_URL } from './support/test-app';
 
 const PASSWORD = 'pw-never-printed';
+/** The uid and gid of `nobody` on Debian. */
+const NOBODY = 65534;
 /** Failing at once: the built server loads in a second or two, even on a busy machine. */
 const PROMPT_MS = 10_000;
 
@@ -153,12 +155,16 @@ describe('startup errors (e2e, real process)', () => {
     );
   });
 
-  // root writes anywhere: a read-only folder stops only other users.
-  (process.getuid?.() === 0 ? it.skip : it)('a DATA_DIR that is not writable', async () => {
+  // root writes anywhere, so as root the server runs as `nobody`, for whom the folder is
+  // read-only too (the build and the folders above it opened to others for the test).
+  it('a DATA_DIR that is not writable', async () => {
+    const root = process.getuid?.() === 0;
     const dir = await mkdtemp(join(dataDir, 'read-only-'));
-    await chmod(dir, 0o500);
+    await chmod(dir, 0o555);
+    if (root) await Promise.all([chmod(dataDir, 0o711), chmod(buildDir, 0o755)]);
     try {
-      const run = await runUntilExit(main, { ...base(), DATA_DIR: dir });
+      const nobody = root ? { uid: NOBODY, gid: NOBODY } : undefined;
+      const run = await runUntilExit(main, { ...base(), DATA_DIR: dir }, 30_000, undefined, nobody);
       expectOneLine(
         run,
         'DATA_DIR',
@@ -166,6 +172,7 @@ describe('startup errors (e2e, real process)', () => {
       );
     } finally {
       await chmod(dir, 0o700);
+      if (root) await Promise.all([chmod(dataDir, 0o700), chmod(buildDir, 0o700)]);
     }
   });
 

@@ -39,17 +39,20 @@ export interface ExitedRun {
 
 /**
  * Runs the built server with `env` on top of this process's environment until it exits, or
- * until its output matches `stopWhen` (then it is sent SIGTERM).
+ * until its output matches `stopWhen` (then it is sent SIGTERM); as `user` when given (the
+ * test runs as root).
  */
 export function runUntilExit(
   main: string,
   env: Record<string, string>,
   timeoutMs = 30_000,
   stopWhen?: RegExp,
+  user?: { uid: number; gid: number },
 ): Promise<ExitedRun> {
   const started = Date.now();
   const child = spawn(process.execPath, [main], {
     cwd: ROOT,
+    ...user,
     // Out of the repository, packages are found through NODE_PATH.
     env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
