@@ -32,7 +32,7 @@ import { StallingProxy } from '../test/e2e/support/stalling-proxy';
 import { connect, createSession, request } from './lib/chat-socket';
 import { cleanupNow, installCleanupHandlers, trackChild } from './lib/cleanup';
 import { machineInfo } from './lib/machine';
-import { FakeHermes, Gateway, REPO_ROOT } from './lib/processes';
+import { DEFAULT_LIMITS, FakeHermes, Gateway, REPO_ROOT } from './lib/processes';
 import { machineBusySeconds, rssBytes } from './lib/proc-stats';
 import { distribution, nowMs, roundDistribution, sleep } from './lib/stats';
 
@@ -96,7 +96,8 @@ async function startPair(env: Record<string, string> = {}): Promise<{
   const gateway = await Gateway.start({
     dist,
     hermesUrl: hermes.url,
-    env: { ...gatewayEnv, ...env },
+    // The limits under test, as a deployment has them.
+    env: { ...DEFAULT_LIMITS, ...gatewayEnv, ...env },
     onLine: (line) => logLines.push(line),
   });
   return { hermes, gateway, logLines };
