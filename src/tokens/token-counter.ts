@@ -2,8 +2,13 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { get_encoding, Tiktoken, TiktokenEncoding } from 'tiktoken';
 import { Worker } from 'node:worker_threads';
 
-/** Inputs above this many UTF-16 units are tokenised on a worker thread (≈2 ms inline). */
-const INLINE_LIMIT = 16 * 1024;
+/**
+ * Inputs above this many UTF-16 units are tokenised on a worker thread. A reply is counted once,
+ * when its run ends, and runs end together under load: counted inline, 500 replies of 4 KB held
+ * the event loop for ~150 ms (every stream waited). The hop costs tens of microseconds; a short
+ * user message at a run's start stays inline, where the hop would be most of the cost.
+ */
+const INLINE_LIMIT = 1024;
 
 /** Newer OpenAI families use o200k; everything else gets cl100k, a fair proxy for most models. */
 export function encodingForModel(model: string | undefined | null): TiktokenEncoding {
