@@ -10,7 +10,7 @@ type Address = Pick<HttpSettings, 'port' | 'host'>;
  * process may still take it in between: `listenFailure` explains Nest's error the same way.)
  */
 export async function assertCanListen(address: Address): Promise<void> {
-  // Port 0: any free port, which is always there.
+  // Port 0: a free port the OS picks, which is always there.
   if (address.port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {

@@ -1,11 +1,6 @@
 import type { Session, TokenTotals } from '../sessions/session.types';
-import type {
-  RunUsageDto,
-  SessionUsageDto,
-  TokenFiguresDto,
-  UsageFiguresDto,
-  UsageStatsDto,
-} from './dto/usage.dto';
+import type { TokenFiguresDto } from '../sessions/dto/token-figures.dto';
+import type { RunUsageDto, SessionUsageDto, UsageFiguresDto, UsageStatsDto } from './dto/usage.dto';
 import type { RunUsage, UsageFigures, UsageStats } from './usage.types';
 
 export function presentTokens(totals: TokenTotals): TokenFiguresDto {

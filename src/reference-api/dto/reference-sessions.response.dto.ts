@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ApiInteger, ApiUnixSeconds } from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 import { ToolCallDto } from '../../sessions/dto/message.response.dto';
+import { TokenFiguresDto } from '../../sessions/dto/token-figures.dto';
 
 /**
  * Sessions and messages in the shapes the hermes-studio web client reads (its `SessionSummary`
@@ -9,7 +10,7 @@ import { ToolCallDto } from '../../sessions/dto/message.response.dto';
  * each field; times are unix seconds.
  */
 
-export class ReferenceSessionDto {
+export class ReferenceSessionDto extends TokenFiguresDto {
   @ApiProperty({ example: SESSION_ID_EXAMPLE })
   id!: string;
 
@@ -46,21 +47,6 @@ export class ReferenceSessionDto {
   /** Always 0: not counted by the gateway. */
   @ApiInteger({ example: 0 })
   tool_call_count!: number;
-
-  @ApiInteger({ example: 48210 })
-  input_tokens!: number;
-
-  @ApiInteger({ example: 6342 })
-  output_tokens!: number;
-
-  @ApiInteger({ example: 31877 })
-  cache_read_tokens!: number;
-
-  @ApiInteger({ example: 9120 })
-  cache_write_tokens!: number;
-
-  @ApiInteger({ example: 1288 })
-  reasoning_tokens!: number;
 
   /** Always null: the gateway knows no billing provider. */
   @ApiProperty({ example: null })

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ApiInteger } from '../../common/http/openapi.decorators';
+import { TokenFiguresDto } from '../../sessions/dto/token-figures.dto';
 
 /**
  * Token usage in the shapes the hermes-studio web client reads. Costs are always 0: the gateway
@@ -21,25 +22,10 @@ export class ReferenceContextLengthDto {
   context_length!: number;
 }
 
-export class ReferenceModelUsageDto {
+export class ReferenceModelUsageDto extends TokenFiguresDto {
   /** Empty for runs that named no model (the upstream's default). */
   @ApiProperty({ example: 'anthropic/claude-sonnet-4.5' })
   model!: string;
-
-  @ApiInteger({ example: 48210 })
-  input_tokens!: number;
-
-  @ApiInteger({ example: 6342 })
-  output_tokens!: number;
-
-  @ApiInteger({ example: 31877 })
-  cache_read_tokens!: number;
-
-  @ApiInteger({ example: 9120 })
-  cache_write_tokens!: number;
-
-  @ApiInteger({ example: 1288 })
-  reasoning_tokens!: number;
 
   @ApiInteger({ example: 9 })
   sessions!: number;

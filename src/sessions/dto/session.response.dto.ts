@@ -2,9 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ApiInteger, ApiUnixSeconds } from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from './ids';
 import { MessageDto } from './message.response.dto';
+import { TokenFiguresDto } from './token-figures.dto';
 
 /** A session with its counters, as the REST API and socket clients see it. */
-export class SessionDto {
+export class SessionDto extends TokenFiguresDto {
   @ApiProperty({ example: SESSION_ID_EXAMPLE })
   id!: string;
 
@@ -37,21 +38,6 @@ export class SessionDto {
 
   @ApiInteger({ example: 14 })
   message_count!: number;
-
-  @ApiInteger({ example: 48210 })
-  input_tokens!: number;
-
-  @ApiInteger({ example: 6342 })
-  output_tokens!: number;
-
-  @ApiInteger({ example: 31877 })
-  cache_read_tokens!: number;
-
-  @ApiInteger({ example: 9120 })
-  cache_write_tokens!: number;
-
-  @ApiInteger({ example: 1288 })
-  reasoning_tokens!: number;
 }
 
 export class SessionPageDto {

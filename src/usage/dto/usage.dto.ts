@@ -7,6 +7,7 @@ import {
   ApiUnixSeconds,
 } from '../../common/http/openapi.decorators';
 import { SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
+import { TokenFiguresDto } from '../../sessions/dto/token-figures.dto';
 import type { RunUsageKind } from '../run-usage.entity';
 import { PROFILE_NAME, PROFILE_NAME_MESSAGE } from '../../common/validation/profile-name';
 
@@ -37,23 +38,6 @@ export class UsageStatsQueryDto {
   @IsString()
   @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
   profile?: string;
-}
-
-export class TokenFiguresDto {
-  @ApiInteger({ example: 48210 })
-  input_tokens!: number;
-
-  @ApiInteger({ example: 6342 })
-  output_tokens!: number;
-
-  @ApiInteger({ example: 31877 })
-  cache_read_tokens!: number;
-
-  @ApiInteger({ example: 9120 })
-  cache_write_tokens!: number;
-
-  @ApiInteger({ example: 1288 })
-  reasoning_tokens!: number;
 }
 
 export class RunUsageDto extends TokenFiguresDto {
