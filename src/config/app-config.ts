@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isAbsolute, join, resolve } from 'node:path';
-import { EnvironmentVariables, LogFormat, LogLevel, MetricsAccess } from './environment';
+import {
+  EnvironmentVariables,
+  LogFormat,
+  LogFormatSetting,
+  LogLevel,
+  MetricsAccess,
+} from './environment';
 import { VALIDATED_ENV_KEY } from './validate-environment';
 
 export interface HttpSettings {
@@ -108,6 +114,12 @@ export interface SocketSettings {
   maxJsonDepth: number;
 }
 
+/** `auto` decided: a person at a terminal reads pretty lines, anything else gets JSON. */
+export function resolveLogFormat(setting: LogFormatSetting, terminal: boolean): LogFormat {
+  if (setting !== 'auto') return setting;
+  return terminal ? 'pretty' : 'json';
+}
+
 /**
  * Typed, read-only view of the validated environment, one section per concern.
  * Inject this instead of `ConfigService` so that names and types live in one place.
@@ -134,7 +146,7 @@ export class AppConfig {
 
     this.dataDir = resolve(env('DATA_DIR'));
     this.logLevel = env('LOG_LEVEL');
-    this.logFormat = env('LOG_FORMAT');
+    this.logFormat = resolveLogFormat(env('LOG_FORMAT'), process.stdout.isTTY === true);
     this.http = {
       port: env('PORT'),
       host: env('HOST'),

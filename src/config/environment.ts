@@ -15,8 +15,10 @@ import {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const LOG_FORMATS = ['json', 'pretty'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormatSetting = (typeof LOG_FORMATS)[number];
+/** The format lines are written in, once `auto` is decided. */
+export type LogFormat = Exclude<LogFormatSetting, 'auto'>;
 
 const METRICS_ACCESS = ['token', 'public', 'off'] as const;
 export type MetricsAccess = (typeof METRICS_ACCESS)[number];
@@ -81,9 +83,12 @@ export class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
-  /** `json`: one JSON object per line, for log collectors. `pretty`: readable, for a terminal. */
+  /**
+   * `json`: one JSON object per line, for log collectors. `pretty`: readable, for a terminal.
+   * `auto`: pretty when stdout is a terminal, JSON otherwise (a pipe, a file, a container's log).
+   */
   @IsIn(LOG_FORMATS)
-  LOG_FORMAT: LogFormat = 'json';
+  LOG_FORMAT: LogFormatSetting = 'auto';
 
   /** Comma-separated list of allowed origins, or `*`. Unset: same-origin only. */
   @IsOptional()

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { resolveLogFormat } from '../config/app-config';
 import { configFor } from '../config/testing/config-for';
 import { InvalidEnvironmentError } from '../config/validate-environment';
 import { createRootLogger } from './root-logger';
@@ -16,17 +17,30 @@ function textSink(): { stream: Writable; text: () => string } {
 }
 
 describe('LOG_FORMAT', () => {
-  it('is json unless set, and takes only json or pretty', () => {
-    expect(configFor({}).logFormat).toBe('json');
+  it('is auto unless set (pretty at a terminal, json otherwise), and takes only auto, json or pretty', () => {
+    const auto = process.stdout.isTTY === true ? 'pretty' : 'json';
+    expect(configFor({}).logFormat).toBe(auto);
+    expect(configFor({ LOG_FORMAT: '' }).logFormat).toBe(auto);
+    expect(configFor({ LOG_FORMAT: 'auto' }).logFormat).toBe(auto);
     expect(configFor({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
-    expect(configFor({ LOG_FORMAT: '' }).logFormat).toBe('json');
+    expect(configFor({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
     expect(() => configFor({ LOG_FORMAT: 'yaml' })).toThrow(InvalidEnvironmentError);
     expect(() => configFor({ LOG_FORMAT: 'yaml' })).toThrow(/LOG_FORMAT .*\(got "yaml"\)/);
   });
 
+  it('auto: pretty lines for a terminal, JSON for anything else', () => {
+    expect(resolveLogFormat('auto', true)).toBe('pretty');
+    expect(resolveLogFormat('auto', false)).toBe('json');
+    expect(resolveLogFormat('json', true)).toBe('json');
+    expect(resolveLogFormat('pretty', false)).toBe('pretty');
+  });
+
   it('json: one JSON object per line, with the context as a field', () => {
     const sink = textSink();
-    createRootLogger(configFor({}), sink.stream).info({ context: 'Ctx' }, 'hello');
+    createRootLogger(configFor({ LOG_FORMAT: 'json' }), sink.stream).info(
+      { context: 'Ctx' },
+      'hello',
+    );
     const line = JSON.parse(sink.text()) as Record<string, unknown>;
     expect(line).toMatchObject({ level: 30, context: 'Ctx', msg: 'hello' });
   });
