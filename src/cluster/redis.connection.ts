@@ -29,23 +29,31 @@ export class RedisConnection implements OnApplicationShutdown {
   /** Connects when `settings` is set; throws a {@link StartupError} naming REDIS_URL otherwise. */
   static async open(settings: ClusterSettings | null): Promise<RedisConnection> {
     if (!settings) return new RedisConnection(null);
-    const client = createClient({
-      url: settings.redisUrl,
-      // Named, so that an operator (or a test) can tell this deployment's connections apart.
-      name: `${settings.keyPrefix}gateway`,
-      socket: {
-        connectTimeout: STARTUP_CONNECT_MS,
-        reconnectStrategy: (retries, cause) => connection.reconnectDelay(retries, cause),
-      },
-    }) as RedisClient;
+    const url = maskPassword(settings.redisUrl);
+    let client: RedisClient;
+    try {
+      client = createClient({
+        url: settings.redisUrl,
+        // Named, so that an operator (or a test) can tell this deployment's connections apart.
+        name: `${settings.keyPrefix}gateway`,
+        socket: {
+          connectTimeout: STARTUP_CONNECT_MS,
+          reconnectStrategy: (retries, cause) => connection.reconnectDelay(retries, cause),
+        },
+      });
+    } catch (error) {
+      // The URL parser's error carries the URL, password included: only its message is shown.
+      throw StartupError.setting('REDIS_URL', url, `not a valid URL (${errorMessage(error)})`);
+    }
     const connection = new RedisConnection(client);
     client.on('error', (error: unknown) => connection.onError(error));
+    // Back after an outage: the next one is worth a line again, even with the same message.
+    client.on('ready', () => (connection.lastError = ''));
     try {
       await withTimeout(client.connect(), STARTUP_CONNECT_MS);
     } catch (error) {
       // Closed already when the reconnection strategy gave up; still connecting on a timeout.
       if (client.isOpen) client.destroy();
-      const url = maskPassword(settings.redisUrl);
       const reason = failureReasonOrMessage(error);
       throw StartupError.setting('REDIS_URL', url, `cannot connect (${reason})`, error);
     }

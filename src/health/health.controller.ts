@@ -18,7 +18,7 @@ import { HealthDto, HealthIndicatorDto, UpstreamHealthDto } from './dto/health.r
 @Controller('health')
 export class HealthController {
   private readonly logger = new Logger('Health');
-  /** What the last probe found failing (null: all passed), so that only changes are logged. */
+  /** Which checks the last probe found failing (null: all passed), so that only changes are logged. */
   private failing: string | null = null;
 
   constructor(
@@ -55,28 +55,40 @@ export class HealthController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const failing = failingChecks(error.getResponse());
       this.report(failing);
-      throw new AppError('unhealthy', failing, HttpStatus.SERVICE_UNAVAILABLE);
+      throw new AppError('unhealthy', failing.message, HttpStatus.SERVICE_UNAVAILABLE);
     }
   }
 
-  /** Probes come every few seconds: only a change of state is worth a log line. */
-  private report(failing: string | null): void {
-    if (failing === this.failing) return;
-    if (failing) this.logger.warn(`Health: ${failing}`);
-    else this.logger.log('Health: every check passes again');
-    this.failing = failing;
+  /**
+   * Probes come every few seconds: only a change of state is worth a log line, and the state is
+   * which checks fail (a driver's reason may differ from one probe to the next).
+   */
+  private report(failing: FailingChecks | null): void {
+    const names = failing?.names ?? null;
+    if (names === this.failing) return;
+    if (failing) this.logger.warn(failing.message);
+    else this.logger.log('Every check passes again');
+    this.failing = names;
   }
 }
 
-/** `Failing checks: database (why), redis (why)` from terminus' result. */
-function failingChecks(result: unknown): string {
-  const checks = (result as Partial<HealthCheckResult> | null)?.error ?? {};
-  const described = Object.entries(checks).map(([name, check]) => {
+interface FailingChecks {
+  /** `database, redis`: what fails. */
+  names: string;
+  /** `Failing checks: database (why), redis (why)`. */
+  message: string;
+}
+
+function failingChecks(result: unknown): FailingChecks {
+  const checks = Object.entries((result as Partial<HealthCheckResult> | null)?.error ?? {});
+  if (checks.length === 0) return { names: '', message: 'The server is shutting down' };
+  const described = checks.map(([name, check]) => {
     const { message, error } = (check ?? {}) as { message?: unknown; error?: unknown };
     const why = message ?? error;
     return typeof why === 'string' && why !== '' ? `${name} (${why})` : name;
   });
-  return described.length > 0
-    ? `Failing checks: ${described.join(', ')}`
-    : 'The server is shutting down';
+  return {
+    names: checks.map(([name]) => name).join(', '),
+    message: `Failing checks: ${described.join(', ')}`,
+  };
 }

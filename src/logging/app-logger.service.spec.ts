@@ -74,6 +74,17 @@ describe('AppLogger', () => {
     expect(plain.err).toMatchObject({ message: 'plain' });
   });
 
+  it('redacts a secret at the top of the line and in the extra arguments', () => {
+    const sink = new LogLines();
+    const logger = nestLoggerInto(sink);
+    logger.warn({ token: 'top-secret', apiKey: 'k' }, 'merged');
+    logger.log('with details', { password: 'pw', user: 'ada' });
+    const [merged, withDetails] = sink.lines;
+    expect(merged).toMatchObject({ token: '[redacted]', apiKey: '[redacted]' });
+    expect(withDetails.details).toEqual([{ password: '[redacted]', user: 'ada' }]);
+    expect(JSON.stringify(sink.lines)).not.toMatch(/top-secret|"pw"|"k"/);
+  });
+
   it("keeps the stack Nest's exception handlers pass after the message", () => {
     const sink = new LogLines();
     const logger = nestLoggerInto(sink);

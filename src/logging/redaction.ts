@@ -1,16 +1,19 @@
 import type { SerializedRequest } from 'pino';
 
-/** Paths that may hold secrets; pino replaces their values before a line is written. */
+/** Field names that hold a secret wherever they appear in a logged object. */
+const SECRET_FIELDS = ['token', 'apiKey', 'api_key', 'authorization', 'password'];
+
+/**
+ * Paths that may hold secrets; pino replaces their values before a line is written. pino's `*`
+ * matches one level only, so each secret field is named at the top of a line (an object logged
+ * as the message is merged there), one level down, and in the extra arguments (`details`).
+ */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["idempotency-key"]',
   'res.headers["set-cookie"]',
-  '*.token',
-  '*.apiKey',
-  '*.api_key',
-  '*.authorization',
-  '*.password',
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `details[*].${field}`]),
 ];
 
 export const CENSOR = '[redacted]';

@@ -38,7 +38,9 @@ function expectOneLine(run: ExitedRun, setting: string, expected: RegExp, within
   const naming = run.output.split('\n').filter((line) => line.includes(`${setting}=`));
   expect(naming).toHaveLength(1);
   expect(naming[0]).toMatch(expected);
+  // A stack printed raw, or inside a JSON log line.
   expect(run.output).not.toMatch(/^\s+at /m);
+  expect(run.output).not.toMatch(/\\n\s+at |"stack":/);
   expect(run.output).not.toContain('Startup failed');
   expect(run.output).not.toContain(PASSWORD);
 }
@@ -93,6 +95,20 @@ describe('startup errors (e2e, real process)', () => {
       new RegExp(
         `^DATABASE_URL=postgres://gateway:\\*\\*\\*@127\\.0\\.0\\.1:${port}/test: cannot connect \\(connection refused\\)$`,
       ),
+    );
+  });
+
+  it('a password with characters that end the user info (# ? /): masked all the same', async () => {
+    const port = await closedPort();
+    const password = `${PASSWORD}#?/`;
+    const run = await runUntilExit(main, {
+      ...base(),
+      DATABASE_URL: `postgres://gateway:${password}@127.0.0.1:${port}/test`,
+    });
+    expectOneLine(
+      run,
+      'DATABASE_URL',
+      new RegExp(`^DATABASE_URL=postgres://gateway:\\*\\*\\*@127\\.0\\.0\\.1:${port}/test: `),
     );
   });
 
@@ -186,7 +202,6 @@ describe('startup errors (e2e, real process)', () => {
         'PORT',
         new RegExp(`^PORT=${port} \\(HOST=127\\.0\\.0\\.1\\) is already in use$`),
       );
-      expect(run.output).not.toContain('successfully started');
       expect(run.output).not.toContain('Listening on');
     } finally {
       taken.close();
@@ -223,7 +238,7 @@ describe('startup errors (e2e, real process)', () => {
     );
   });
 
-  it('starts anyway when the upstream does not answer, and says so once', async () => {
+  it('starts anyway when the upstream does not answer, and says so in one warning', async () => {
     const port = await closedPort();
     const run = await runUntilExit(
       main,

@@ -6,6 +6,13 @@ describe('maskPassword', () => {
       'postgres://app:***@db:5432/chat',
     );
     expect(maskPassword('redis://:p@ss@127.0.0.1:6379')).toBe('redis://:***@127.0.0.1:6379');
+    // Characters a password may hold unencoded, which end the user info in a URL parser.
+    for (const password of ['p#ss', 'p?ss', 'p/ss', 'p@s#s?/']) {
+      expect(maskPassword(`postgres://app:${password}@db:5432/chat`)).toBe(
+        'postgres://app:***@db:5432/chat',
+      );
+      expect(maskPassword(`redis://:${password}@cache:6379`)).toBe('redis://:***@cache:6379');
+    }
     expect(maskPassword('postgres://app@db/chat?password=s3cret&sslmode=require')).toBe(
       'postgres://app@db/chat?password=***&sslmode=require',
     );

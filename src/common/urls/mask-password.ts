@@ -8,13 +8,17 @@
  * ```
  */
 export function maskPassword(url: string): string {
-  return url
-    .replace(
-      /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i,
-      (whole: string, scheme: string, userInfo: string) => {
-        const colon = userInfo.indexOf(':');
-        return colon === -1 ? whole : `${scheme}${userInfo.slice(0, colon)}:***@`;
-      },
-    )
-    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
+  return (
+    url
+      // The user info runs to the last `@`: a password may hold `@`, `#`, `?` or `/` unencoded,
+      // and showing too little of a URL is the safe side of the mistake.
+      .replace(
+        /^([a-z][a-z0-9+.-]*:\/\/)(.*)@(?=[^@]*$)/i,
+        (whole: string, scheme: string, userInfo: string) => {
+          const colon = userInfo.indexOf(':');
+          return colon === -1 ? whole : `${scheme}${userInfo.slice(0, colon)}:***@`;
+        },
+      )
+      .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***')
+  );
 }
