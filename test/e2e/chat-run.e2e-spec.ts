@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient, Received, streamedText } from './support/chat-client';
+import { ChatClient, OpenClients, Received, streamedText } from './support/chat-client';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
 /** Seqs of one session's events must strictly increase, without gaps inside a run. */
@@ -12,12 +12,10 @@ function expectConsecutive(events: readonly Received[]): void {
 describe('/chat-run (e2e)', () => {
   let hermes: FakeHermesServer;
   let t: TestApp;
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
 
   const connect = async (options: { token?: string; profile?: string } = {}) => {
-    const client = await ChatClient.connect(t.url, { token: t.token, ...options });
-    clients.push(client);
-    return client;
+    return clients.connect(t.url, { token: t.token, ...options });
   };
 
   const messagesOf = async (sessionId: string) => {
@@ -37,7 +35,7 @@ describe('/chat-run (e2e)', () => {
   });
 
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    clients.closeAll();
     hermes.setDefaultScenario(undefined);
   });
 

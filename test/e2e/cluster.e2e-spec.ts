@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient, Received, streamedText } from './support/chat-client';
+import { ChatClient, OpenClients, Received, streamedText } from './support/chat-client';
 import { startServer, stopServer, type ServerProcess } from './support/server-process';
 import { POSTGRES_URL } from './support/test-app';
 
@@ -45,12 +45,10 @@ describe('several instances (e2e, PostgreSQL + Redis, real processes)', () => {
   let dataDir: string;
   let env: Record<string, string>;
   const instances: ServerProcess[] = [];
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
 
   const connect = async (instance: ServerProcess) => {
-    const client = await ChatClient.connect(instance.url, { token });
-    clients.push(client);
-    return client;
+    return clients.connect(instance.url, { token });
   };
 
   const api = (instance: ServerProcess) => ({
@@ -85,7 +83,7 @@ describe('several instances (e2e, PostgreSQL + Redis, real processes)', () => {
   }, 120_000);
 
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    clients.closeAll();
     hermes.setDefaultScenario(undefined);
   });
 

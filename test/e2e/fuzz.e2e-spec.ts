@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Manager } from 'socket.io-client';
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient, Received, streamedText } from './support/chat-client';
+import { OpenClients, Received, streamedText } from './support/chat-client';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -134,12 +134,10 @@ function expectAnswer(reply: unknown): void {
 describe('Fuzz: random socket events and REST bodies (e2e)', () => {
   let hermes: FakeHermesServer;
   let t: TestApp;
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
 
   const connect = async () => {
-    const client = await ChatClient.connect(t.url, { token: t.token });
-    clients.push(client);
-    return client;
+    return clients.connect(t.url, { token: t.token });
   };
 
   beforeAll(async () => {
@@ -157,7 +155,7 @@ describe('Fuzz: random socket events and REST bodies (e2e)', () => {
   });
 
   afterAll(async () => {
-    for (const client of clients.splice(0)) client.close();
+    clients.closeAll();
     await t.close();
     await destroyTestApp(t);
     await hermes.stop();

@@ -7,7 +7,7 @@ import {
 } from 'socket.io-client';
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient } from './support/chat-client';
+import { ChatClient, OpenClients } from './support/chat-client';
 import { StallingProxy } from './support/stalling-proxy';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
@@ -78,7 +78,7 @@ describe('Hostile clients (e2e)', () => {
   let hermesUrl: string;
   const sockets: Socket[] = [];
   const managers: Manager[] = [];
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
 
   const track = (socket: Socket): Socket => {
     sockets.push(socket);
@@ -93,7 +93,7 @@ describe('Hostile clients (e2e)', () => {
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.disconnect();
     for (const manager of managers.splice(0)) manager.engine?.close();
-    for (const client of clients.splice(0)) client.close();
+    clients.closeAll();
   });
 
   afterAll(async () => {
@@ -117,9 +117,7 @@ describe('Hostile clients (e2e)', () => {
         return app.t;
       },
       async connect(): Promise<ChatClient> {
-        const client = await ChatClient.connect(this.t.url, { token: this.t.token });
-        clients.push(client);
-        return client;
+        return clients.connect(this.t.url, { token: this.t.token });
       },
     };
   };

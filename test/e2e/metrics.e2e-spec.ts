@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient } from './support/chat-client';
+import { OpenClients } from './support/chat-client';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
 /** The value of one sample of a Prometheus text exposition (undefined when absent). */
@@ -24,7 +24,7 @@ function sample(
 
 describe('/metrics (e2e)', () => {
   const apps: TestApp[] = [];
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
   let hermes: FakeHermesServer;
   let hermesUrl: string;
 
@@ -34,7 +34,7 @@ describe('/metrics (e2e)', () => {
   });
 
   afterEach(async () => {
-    for (const client of clients.splice(0)) client.close();
+    clients.closeAll();
     for (const app of apps.splice(0)) {
       await app.close();
       await destroyTestApp(app);
@@ -57,8 +57,7 @@ describe('/metrics (e2e)', () => {
 
   it('counts runs by outcome and code, deltas, first-delta and relay latency, queues, commits and upstream errors', async () => {
     const app = await start();
-    const client = await ChatClient.connect(app.url, { token: app.token });
-    clients.push(client);
+    const client = await clients.connect(app.url, { token: app.token });
 
     hermes.setNextScenario({ deltas: 40, intervalMs: 20 }, { deltas: 3 }, { createStatus: 500 });
     await client.request('run', { session_id: 'm', input: 'long one' });

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient, Received, streamedText } from './support/chat-client';
+import { OpenClients, Received, streamedText } from './support/chat-client';
 import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -11,12 +11,10 @@ import { destroyTestApp, startTestApp, TestApp } from './support/test-app';
 describe('/chat-run for the reference web client (e2e)', () => {
   let hermes: FakeHermesServer;
   let t: TestApp;
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
 
   const connect = async () => {
-    const client = await ChatClient.connect(t.url, { token: t.token });
-    clients.push(client);
-    return client;
+    return clients.connect(t.url, { token: t.token });
   };
 
   const sessionRow = (id: string) => request(t.url).get(`/api/sessions/${id}`).set(t.auth);
@@ -27,7 +25,7 @@ describe('/chat-run for the reference web client (e2e)', () => {
   });
 
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    clients.closeAll();
   });
 
   afterAll(async () => {

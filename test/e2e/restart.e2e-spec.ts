@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import sqlite3 from 'sqlite3';
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient } from './support/chat-client';
+import { OpenClients } from './support/chat-client';
 import { startServer, type ServerProcess } from './support/server-process';
 import { POSTGRES_URL, usePostgres } from './support/test-app';
 
@@ -49,7 +49,7 @@ describe('Restart (e2e, real process)', () => {
   let env: Record<string, string>;
   const token = randomBytes(24).toString('hex');
   const servers: ServerProcess[] = [];
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
 
   beforeAll(async () => {
     hermes = new FakeHermesServer();
@@ -71,16 +71,14 @@ describe('Restart (e2e, real process)', () => {
   });
 
   afterAll(async () => {
-    for (const client of clients) client.close();
+    clients.closeAll();
     for (const server of servers) server.child.kill('SIGKILL');
     await hermes.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   const connect = async (url: string) => {
-    const client = await ChatClient.connect(url, { token });
-    clients.push(client);
-    return client;
+    return clients.connect(url, { token });
   };
 
   it('loses nothing when killed mid-run: the reply finished upstream and the queue run afterwards', async () => {

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { FakeHermesServer } from '../fake-hermes';
-import { ChatClient, streamedText } from './support/chat-client';
+import { OpenClients, streamedText } from './support/chat-client';
 import { destroyTestApp, startTestApp, TestApp, usePostgres } from './support/test-app';
 
 /** What PostgreSQL stores for a NUL (its text type cannot hold one); SQLite keeps it. */
@@ -11,7 +11,7 @@ const STORED_NUL = usePostgres ? '\uFFFD' : '\u0000';
  * mid-run, a run past its time limit, a stream of keepalives only, a NUL in a reply or a title.
  */
 describe('runs always end, any text is stored (e2e)', () => {
-  const clients: ChatClient[] = [];
+  const clients = new OpenClients();
   const apps: TestApp[] = [];
   const fakes: FakeHermesServer[] = [];
 
@@ -22,8 +22,7 @@ describe('runs always end, any text is stored (e2e)', () => {
       env: { HERMES_URL: await hermes.start(), RUN_STATUS_POLL_MS: '100', ...env },
     });
     apps.push(app);
-    const client = await ChatClient.connect(app.url, { token: app.token });
-    clients.push(client);
+    const client = await clients.connect(app.url, { token: app.token });
     return { hermes, app, client };
   };
 
@@ -36,7 +35,7 @@ describe('runs always end, any text is stored (e2e)', () => {
   };
 
   afterEach(async () => {
-    for (const client of clients.splice(0)) client.close();
+    clients.closeAll();
     for (const app of apps.splice(0)) {
       await app.close();
       await destroyTestApp(app);

@@ -101,3 +101,18 @@ export function streamedText(events: readonly Received[]): string {
     .map((e) => String(e.delta))
     .join('');
 }
+
+/** The clients a spec opened, closed together after each test (or all of them). */
+export class OpenClients {
+  private readonly open: ChatClient[] = [];
+
+  async connect(baseUrl: string, options: { token?: string; profile?: string } = {}) {
+    const client = await ChatClient.connect(baseUrl, options);
+    this.open.push(client);
+    return client;
+  }
+
+  closeAll(): void {
+    for (const client of this.open.splice(0)) client.close();
+  }
+}
