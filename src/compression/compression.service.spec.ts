@@ -138,8 +138,13 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     expect(recorder.started).toEqual([]);
     expect(recorder.completed).toEqual([]);
     expect(summariser.requests).toEqual([]);
-    expect(prepared.history.map((t) => t.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect(prepared.history[0].content).toBe(words(50, 'au'));
+    expect(prepared.history.turns().map((t) => t.role)).toEqual([
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
+    expect(prepared.history.turns()[0].content).toBe(words(50, 'au'));
     const all = await stored();
     const userTokens = all.filter((m) => m.role === 'user').reduce((n, m) => n + m.tokenCount, 0);
     const otherTokens = all.filter((m) => m.role !== 'user').reduce((n, m) => n + m.tokenCount, 0);
@@ -167,12 +172,15 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     expect(request.turns).toHaveLength(24 - done.verbatimCount);
 
     // History: the summary, then exactly the messages it does not cover, in order.
-    expect(prepared.history[0].content).toBe(
+    expect(prepared.history.turns()[0].content).toBe(
       `${SUMMARY_PREFIX}\n\nsummary 1 of ${request.turns.length} turns`,
     );
-    expect(prepared.history.slice(1).map((t) => t.content)).toEqual(
-      history.slice(24 - done.verbatimCount).map((m) => m.content),
-    );
+    expect(
+      prepared.history
+        .turns()
+        .slice(1)
+        .map((t) => t.content),
+    ).toEqual(history.slice(24 - done.verbatimCount).map((m) => m.content));
     const snapshot = await snapshots.find('s1');
     const all = await stored();
     expect(snapshot).toMatchObject({ lastMessageId: all[23 - done.verbatimCount].id });
@@ -189,7 +197,7 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     const second = await runAfter(turn(8, 'n'));
     expect(summariser.requests).toHaveLength(1);
     expect(second.recorder.started).toEqual([]);
-    expect(second.prepared.history[0].content).toContain('summary 1 of');
+    expect(second.prepared.history.turns()[0].content).toContain('summary 1 of');
 
     // Far more crosses again: the previous summary is updated with the turns since.
     const third = await runAfter(Array.from({ length: 10 }, (_, i) => turn(SMALL, `m${i}`)).flat());
@@ -197,7 +205,7 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     expect(summariser.requests[1].previous).toContain('summary 1 of');
     expect(summariser.requests[1].turns[0].content).not.toContain('t0u');
     expect(third.recorder.completed[0]).toMatchObject({ compressed: true, llmCompressed: true });
-    expect(third.prepared.history[0].content).toContain('summary 2 of');
+    expect(third.prepared.history.turns()[0].content).toContain('summary 2 of');
   });
 
   it('never splits a tool call from its results between summary and tail', async () => {
@@ -218,7 +226,7 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     }
     const { prepared } = await runAfter(history);
 
-    const turns = prepared.history.slice(1);
+    const turns = prepared.history.turns().slice(1);
     expect(turns[0].role).toBe('user');
     expect(turns[0].content).toMatch(/^q\d+0 /);
     for (const [index, t] of turns.entries()) {
@@ -240,7 +248,7 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     expect(done.error).toMatch(new RegExp(`newest ${done.verbatimCount} of 24 messages`));
     expect(done.afterTokens).toBeLessThanOrEqual(budget.trigger);
     // The newest messages, contiguous up to the run's own message; nothing silently reordered.
-    expect(prepared.history.map((t) => t.content)).toEqual(
+    expect(prepared.history.turns().map((t) => t.content)).toEqual(
       history.slice(24 - done.verbatimCount).map((m) => m.content),
     );
     expect(await snapshots.find('s1')).toBeNull();
@@ -262,7 +270,7 @@ describe('CompressionService (SQLite in memory, scripted summariser)', () => {
     const [done] = recorder.completed;
     expect(done).toMatchObject({ compressed: true, llmCompressed: true });
     expect(done.error).toMatch(/timeout/);
-    expect(prepared.history[0].content).toContain(SUMMARY_PREFIX);
+    expect(prepared.history.turns()[0].content).toContain(SUMMARY_PREFIX);
     expect(done.afterTokens).toBeLessThanOrEqual(budget.trigger);
   });
 

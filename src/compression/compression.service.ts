@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { toConversationHistory, type HistoryTurn } from '../content/conversation-history';
+import { EncodedHistory, HistoryEncoder } from '../content/encoded-history';
 import { AppConfig } from '../config/app-config';
 import { HermesProfiles } from '../hermes/hermes-profiles';
 import { errorMessage } from '../common/errors/error-message';
@@ -41,8 +42,8 @@ export interface HistoryRequest {
 export type { CompressionListener };
 
 export interface PreparedHistory {
-  /** The run's `conversation_history`. */
-  history: HistoryTurn[];
+  /** The run's `conversation_history`, encoded. */
+  history: EncodedHistory;
   /** What that history and the run's input take (`usage.updated` before the run). */
   estimate: ContextEstimate;
 }
@@ -100,7 +101,7 @@ export class CompressionService {
     const before = estimateOf(snapshot?.summaryTokens ?? 0, rows);
     let prepared: PreparedHistory;
     if (totalOf(before) <= budget.trigger) {
-      prepared = { history: assemble(snapshot, earlier), estimate: before };
+      prepared = { history: assemble(window.encoder, snapshot, earlier), estimate: before };
     } else {
       listener.started({ message_count: earlier.length, token_count: totalOf(before) });
       const head = earlier.slice(0, tailStart(earlier, budget.tail));
@@ -111,7 +112,7 @@ export class CompressionService {
       const room = budget.trigger - summaryTokens - estimateOf(0, input).inputTokens;
       const kept = outcome.failure ? rest.slice(tailStart(rest, Math.max(0, room))) : rest;
       prepared = {
-        history: assemble(outcome.snapshot, kept),
+        history: assemble(new HistoryEncoder(), outcome.snapshot, kept),
         estimate: estimateOf(summaryTokens, [...kept, ...input]),
       };
       const summarised = outcome.snapshot !== snapshot;
@@ -242,9 +243,13 @@ function summaryTurn(summary: string): HistoryTurn {
   return { role: 'user', content: `${SUMMARY_PREFIX}\n\n${summary}` };
 }
 
-function assemble(snapshot: Snapshot | null, messages: readonly HistoryMessage[]): HistoryTurn[] {
-  const turns = toConversationHistory(messages);
-  return snapshot ? [summaryTurn(snapshot.summary), ...turns] : turns;
+/** The summary (if any), then the messages; below the trigger, `encoder` is the session's. */
+function assemble(
+  encoder: HistoryEncoder,
+  snapshot: Snapshot | null,
+  messages: readonly HistoryMessage[],
+): EncodedHistory {
+  return encoder.encode(messages, snapshot ? summaryTurn(snapshot.summary) : undefined);
 }
 
 function fallbackNote(reason: string, kept: number, total: number): string {

@@ -1,3 +1,4 @@
+import { HistoryEncoder } from '../content/encoded-history';
 import type { HistoryMessage } from '../sessions/session.types';
 
 /** Reads the messages with `afterId < id <= throughId`, in order. */
@@ -13,8 +14,11 @@ export type HistoryLoader = (afterId: number, throughId: number) => Promise<Hist
  * rows with the same id), and reads only move forward. Anything else starts it over from the
  * store. Messages are final once a later run reads past them: a run's messages are written
  * before the next run of the session starts.
+ *
+ * Its `encoder` keeps the history of these messages encoded as JSON, extended run by run.
  */
 export class HistoryWindow {
+  readonly encoder = new HistoryEncoder();
   private boundary = -1;
   private incarnation: number | undefined;
   private throughId = 0;
@@ -53,6 +57,7 @@ export class HistoryWindow {
    * run's user message): the next read needs nothing from the store.
    */
   startFresh(incarnation: number, rows: HistoryMessage[]): void {
+    this.encoder.reset();
     this.boundary = 0;
     this.incarnation = incarnation;
     this.rows = rows;
@@ -61,6 +66,7 @@ export class HistoryWindow {
 
   /** Forgets everything, e.g. when a run's messages could not be written as they ended. */
   reset(): void {
+    this.encoder.reset();
     this.boundary = -1;
     this.incarnation = undefined;
     this.throughId = 0;

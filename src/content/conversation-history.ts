@@ -25,9 +25,25 @@ export interface HistoryTurn {
  * as a user turn: it is never dropped.
  */
 export function toConversationHistory(messages: readonly HistoryMessage[]): HistoryTurn[] {
+  return renderHistory(messages).turns;
+}
+
+/** The history of some messages, with the tool-call ids that decide how they pair. */
+export interface RenderedHistory {
+  turns: HistoryTurn[];
+  /** Ids of the tool calls their assistant messages declare. */
+  declared: ReadonlySet<string>;
+  /** Ids their tool results answer. */
+  answered: ReadonlySet<string>;
+}
+
+/** {@link toConversationHistory}, and which call ids the messages declare and answer. */
+export function renderHistory(messages: readonly HistoryMessage[]): RenderedHistory {
   const assistants = new Map<number, RenderedAssistant>();
   const callerIndex = new Map<string, number>();
+  const answered = new Set<string>();
   messages.forEach((message, index) => {
+    if (message.role === 'tool' && message.toolCallId) answered.add(message.toolCallId);
     if (message.role !== 'assistant') return;
     const rendered = renderAssistant(message);
     assistants.set(index, rendered);
@@ -63,7 +79,7 @@ export function toConversationHistory(messages: readonly HistoryMessage[]): Hist
       }
     }
   });
-  return turns;
+  return { turns, declared: new Set(callerIndex.keys()), answered };
 }
 
 interface RenderedAssistant {

@@ -1,3 +1,4 @@
+import type { EncodedJson } from '../common/json/encoded-json';
 import type { HermesUsage } from './hermes-events';
 import type { HermesProfile } from './hermes-profile';
 import { HermesProtocolError } from './hermes.errors';
@@ -18,7 +19,8 @@ export interface HermesRunRequest {
   session_id?: string;
   model?: string;
   instructions?: string;
-  conversation_history?: HermesHistoryMessage[];
+  /** Encoded already by the caller, or encoded with the request. */
+  conversation_history?: HermesHistoryMessage[] | EncodedJson<HermesHistoryMessage[]>;
 }
 
 export interface HermesRunCreated {

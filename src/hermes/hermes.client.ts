@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
+import { encodeJsonBody } from '../common/json/encoded-json';
 import { AppConfig } from '../config/app-config';
 import { HermesProfile } from './hermes-profile';
 import { HermesProfiles } from './hermes-profiles';
@@ -53,7 +54,7 @@ interface HttpCall {
   operation: string;
   method: 'GET' | 'POST';
   path: string;
-  body?: unknown;
+  body?: object;
   headers?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -247,7 +248,7 @@ export class HermesClient {
         method: call.method,
         url: `${profile.baseUrl}${call.path}`,
         headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        body: call.body === undefined ? undefined : encodeJsonBody(call.body),
         timeoutMs,
       });
     } catch (error) {

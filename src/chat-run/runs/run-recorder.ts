@@ -1,5 +1,5 @@
 import type { CompressionListener } from '../../compression/compression.events';
-import type { HistoryTurn } from '../../content/conversation-history';
+import type { EncodedHistory } from '../../content/encoded-history';
 import type { ContextEstimate } from '../../sessions/session.types';
 import type { RunTranscript } from '../transcript/transcript.reducer';
 import type { RunOutcome } from './run-outcome';
@@ -7,7 +7,7 @@ import type { RunOutcome } from './run-outcome';
 /** The history a run is sent, and what it takes (`usage.updated` before the run). */
 export interface RunHistory {
   /** The `conversation_history` (null: none is sent, as for a session-less run). */
-  turns: HistoryTurn[] | null;
+  turns: EncodedHistory | null;
   estimate: ContextEstimate | null;
 }
 
