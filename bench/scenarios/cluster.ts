@@ -12,7 +12,7 @@ import type { Socket } from 'socket.io-client';
 import { closeAll, connect, request, type ServerEvent } from '../lib/chat-socket';
 import { FakeHermes, Gateway } from '../lib/processes';
 import { CpuMeter, waitForQuietMachine } from '../lib/proc-stats';
-import { nowMs, round, roundDistribution, type Distribution } from '../lib/stats';
+import { nowMs, round, roundDistribution, sleep, type Distribution } from '../lib/stats';
 import { StreamTracker } from '../lib/stream-tracker';
 import {
   check,
@@ -23,10 +23,18 @@ import {
   type ScenarioOutcome,
 } from '../lib/types';
 import { warmUp } from '../lib/warm-up';
+
 import { withTimeout } from '../lib/window-meters';
 
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A gateway keeps the events of a session off Redis when no other instance listens to it, but
+ * only once it has heard the other instances' heartbeats (`PEERS_KNOWN_AFTER_MS`, 10 s after
+ * its start, in src/chat-run/cluster/room-interest.ts); sessions it takes before stay shared.
+ */
+const PEERS_SETTLE_MS = 11_000;
 
 interface ClusterSizes {
   sessions: number;
@@ -69,6 +77,8 @@ interface ClusterPoint {
   serverCpuS: number;
   /** Server CPU (all instances) per delivered delta, µs. */
   serverCpuPerDeltaUs: number;
+  /** Entries the instances added to the Redis stream, per delivered delta (null: no Redis). */
+  publishedPerDelta: number | null;
 }
 
 interface Takeover {
@@ -108,6 +118,25 @@ class SharedStores {
     };
   }
 
+  /** Entries ever added to the adapter's stream (the stream is trimmed; this count is not). */
+  async streamEntriesAdded(): Promise<number> {
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      const info = await redis.sendCommand<unknown[]>([
+        'XINFO',
+        'STREAM',
+        `${this.prefix}socket.io`,
+      ]);
+      const at = info.findIndex((field) => String(field) === 'entries-added');
+      return at >= 0 ? Number(info[at + 1]) : 0;
+    } catch {
+      return 0; // No stream yet: nothing was published.
+    } finally {
+      await redis.quit();
+    }
+  }
+
   async drop(): Promise<void> {
     const pg = new Client({ connectionString: POSTGRES_URL });
     await pg.connect();
@@ -128,9 +157,9 @@ function runInput(deltas: number, intervalMs: number): string {
 /** S sessions, session i on instance i mod n; each sends one run there. */
 async function measureStream(
   context: BenchContext,
-  fake: FakeHermes,
   instances: Gateway[],
   sizes: ClusterSizes,
+  published: (() => Promise<number>) | null,
 ): Promise<ClusterPoint> {
   const sockets: Socket[] = [];
   try {
@@ -149,6 +178,7 @@ async function measureStream(
       socket.on('run.failed', () => tracker.complete(state));
     });
     const meters = instances.map((gateway) => CpuMeter.forPid(gateway.pid));
+    const publishedBefore = published ? await published() : 0;
     const input = runInput(sizes.deltas, sizes.intervalMs);
     const prefix = `cluster-${instances.length}-${Date.now()}`;
     const start = Date.now();
@@ -165,6 +195,7 @@ async function measureStream(
       `cluster stream (${instances.length} instances)`,
     );
     const serverCpuS = meters.reduce((sum, meter) => sum + meter.elapsed(), 0);
+    const publishedDuring = published ? (await published()) - publishedBefore : null;
     const totals = tracker.totals();
     return {
       instances: instances.length,
@@ -178,6 +209,10 @@ async function measureStream(
       serverCpuS: round(serverCpuS),
       serverCpuPerDeltaUs:
         totals.delivered > 0 ? round((serverCpuS * 1e6) / totals.delivered, 1) : NaN,
+      publishedPerDelta:
+        publishedDuring === null || totals.delivered === 0
+          ? null
+          : round(publishedDuring / totals.delivered, 3),
     };
   } finally {
     closeAll(sockets);
@@ -291,8 +326,15 @@ export const clusterScenario: Scenario = {
     let takeover: Takeover | undefined;
     const stores = new SharedStores();
     try {
-      for (const count of [1, 2]) {
-        context.log(`cluster: ${sizes.sessions} sessions on ${count} instance(s)`);
+      // The third point is the load each of the two instances carries, on one instance alone:
+      // CPU per delta falls as load rises (reads and writes batch), which is part of the ratio.
+      const layouts = [
+        { count: 1, sessions: sizes.sessions },
+        { count: 2, sessions: sizes.sessions },
+        { count: 1, sessions: Math.round(sizes.sessions / 2) },
+      ];
+      for (const { count, sessions } of layouts) {
+        context.log(`cluster: ${sessions} sessions on ${count} instance(s)`);
         const env = stores.env(count > 1);
         const first = await Gateway.start({ dist: context.options.dist, hermesUrl: fake.url, env });
         const rest = await Promise.all(
@@ -305,9 +347,19 @@ export const clusterScenario: Scenario = {
           ),
         );
         const instances = [first, ...rest];
+        const started = Date.now();
         try {
           for (const gateway of instances) await warmUp(gateway);
-          points.push(await measureStream(context, fake, instances, sizes));
+          // Measured as instances run for hours: once they know each other (see the constant).
+          if (count > 1) await sleep(Math.max(0, started + PEERS_SETTLE_MS - Date.now()));
+          points.push(
+            await measureStream(
+              context,
+              instances,
+              { ...sizes, sessions },
+              count > 1 ? () => stores.streamEntriesAdded() : null,
+            ),
+          );
           const point = points.at(-1)!;
           context.log(
             `  ${point.serverCpuPerDeltaUs} µs server CPU per delta, p99 ${point.latencyMs.p99} ms, ` +
@@ -332,25 +384,32 @@ export const clusterScenario: Scenario = {
           title: `Several instances: ${sizes.sessions} sessions × ${sizes.deltas} deltas every ${sizes.intervalMs} ms (starts over ${sizes.rampMs} ms), session i on instance i mod n`,
           columns: [
             'instances',
+            'sessions',
             'delivered',
             'lost+reordered',
             'p50 ms',
             'p99 ms',
             'server CPU s',
             'server CPU µs/delta',
+            'Redis entries/delta',
           ],
           rows: points.map((p) => [
             p.instances,
+            p.sessions,
             `${p.delivered}/${p.expected}`,
             p.lost + p.outOfOrder + p.duplicates,
             p.latencyMs.p50.toFixed(2),
             p.latencyMs.p99.toFixed(2),
             p.serverCpuS.toFixed(2),
             p.serverCpuPerDeltaUs.toFixed(1),
+            p.publishedPerDelta === null ? '–' : p.publishedPerDelta.toFixed(3),
           ]),
           note:
-            'Both points on the same PostgreSQL; 2 instances add Redis (Streams adapter) and leases. ' +
-            'Server CPU is the sum over the instances (/proc/<pid>/stat).',
+            'All points on the same PostgreSQL; 2 instances add Redis (Streams adapter) and leases, ' +
+            'and start measuring once they know each other (11 s after starting). The last row is ' +
+            'one instance carrying what each of the two does. Server CPU is the sum over the ' +
+            'instances (/proc/<pid>/stat); Redis entries counts everything the instances added to ' +
+            'the stream (room events, forwarded requests, heartbeats).',
         },
         ...(takeover
           ? [

@@ -5,6 +5,7 @@ import { HermesModule } from '../hermes/hermes.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsageModule } from '../usage/usage.module';
 import { ChatHandshake } from './chat-handshake';
+import { RoomInterest } from './cluster/room-interest';
 import { RoomSequencer } from './cluster/room-sequencer';
 import { ChatRunGateway } from './chat-run.gateway';
 import { ChatRunLifecycle } from './chat-run.lifecycle';
@@ -31,6 +32,7 @@ import { SessionRequests } from './session-requests';
     ChatRunGateway,
     ChatRunLifecycle,
     ResumeService,
+    RoomInterest,
     RoomSequencer,
     RunLedger,
     {

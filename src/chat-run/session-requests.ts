@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, type ErrorCode } from '../common/errors/app-error';
 import { LeaseLostError, SessionLeases } from '../cluster/session-leases';
+import { RoomInterest } from './cluster/room-interest';
 import { EventLog } from './event-log/event-log.service';
 import type { LoggedEvent } from './event-log/logged-event';
 import { ResumeService, type ResumeAnswer } from './resume.service';
@@ -57,6 +58,7 @@ export class SessionRequests {
     private readonly queue: RunQueueService,
     private readonly resumes: ResumeService,
     private readonly log: EventLog,
+    private readonly interest: RoomInterest,
   ) {}
 
   /** Serves requests forwarded by other instances. */
@@ -186,6 +188,8 @@ export class SessionRequests {
       if (!held) {
         return { ok: false, code: 'session_moved', message: `Session ${sessionId} moved; retry` };
       }
+      // Asked from another instance: a socket there is in the room, or about to be.
+      this.interest.shared(sessionId);
       return { ok: true, result: await this.execute(request) };
     } catch (error) {
       if (error instanceof AppError) return { ok: false, code: error.code, message: error.message };

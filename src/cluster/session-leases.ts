@@ -14,6 +14,14 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** Told when this instance's holds begin and end. */
+export interface HoldWatcher {
+  /** This instance took the session (it did not hold it before). */
+  taken?(sessionId: string): void;
+  /** This instance no longer holds the session: it let go of it, or (`lost`) another took it. */
+  ended?(sessionId: string, lost: boolean): void;
+}
+
 /** Who holds a session now. */
 export interface SessionHolder {
   owner: string;
@@ -74,8 +82,7 @@ export class SessionLeases implements OnApplicationShutdown {
   /** The sessions this instance holds, with the fence it holds each with. */
   private readonly held = new Map<string, number>();
   private renewer: NodeJS.Timeout | undefined;
-  /** Told about each session this instance lost (another instance holds it now). */
-  onLost: (sessionId: string) => void = () => undefined;
+  private readonly watchers: HoldWatcher[] = [];
 
   constructor(
     private readonly sql: SqlClient,
@@ -92,6 +99,11 @@ export class SessionLeases implements OnApplicationShutdown {
     }
   }
 
+  /** Tells `watcher` of every hold this instance takes or ends from now on. */
+  watch(watcher: HoldWatcher): void {
+    this.watchers.push(watcher);
+  }
+
   /** Whether this instance holds the session (always, with one instance). */
   holds(sessionId: string): boolean {
     return !this.enabled || this.held.has(sessionId);
@@ -105,7 +117,9 @@ export class SessionLeases implements OnApplicationShutdown {
       tx.all(this.statements.acquire, [sessionId, this.instanceId, now + this.leaseS, now]),
     );
     if (!row) return false;
+    const taken = !this.held.has(sessionId);
     this.held.set(sessionId, Number(row.fence));
+    if (taken) for (const watcher of this.watchers) watcher.taken?.(sessionId);
     return true;
   }
 
@@ -139,10 +153,7 @@ export class SessionLeases implements OnApplicationShutdown {
           ]);
     if (changed === 0) {
       // Known now rather than at the next renewal: nothing else is tried under the old hold.
-      if (this.held.get(sessionId) === fence && fence !== undefined) {
-        this.held.delete(sessionId);
-        this.onLost(sessionId);
-      }
+      if (this.held.get(sessionId) === fence && fence !== undefined) this.end(sessionId, true);
       throw new LeaseLostError(sessionId);
     }
   }
@@ -151,7 +162,7 @@ export class SessionLeases implements OnApplicationShutdown {
   async release(sessionId: string): Promise<void> {
     const fence = this.held.get(sessionId);
     if (!this.enabled || fence === undefined) return;
-    this.held.delete(sessionId);
+    this.end(sessionId, false);
     await this.commit.write((tx) =>
       tx.run(this.statements.release, [sessionId, this.instanceId, fence]),
     );
@@ -187,10 +198,14 @@ export class SessionLeases implements OnApplicationShutdown {
     const still = new Map(rows.map((row) => [textOf(row.session_id), Number(row.fence)]));
     for (const [sessionId, fence] of judged) {
       if (still.get(sessionId) === fence || this.held.get(sessionId) !== fence) continue;
-      this.held.delete(sessionId);
       this.logger.warn(`Session ${sessionId} is held by another instance now`);
-      this.onLost(sessionId);
+      this.end(sessionId, true);
     }
+  }
+
+  private end(sessionId: string, lost: boolean): void {
+    this.held.delete(sessionId);
+    for (const watcher of this.watchers) watcher.ended?.(sessionId, lost);
   }
 }
 

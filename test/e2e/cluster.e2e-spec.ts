@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PEERS_KNOWN_AFTER_MS } from '../../src/chat-run/cluster/room-interest';
 import { FakeHermesServer } from '../fake-hermes';
 import { ChatClient, OpenClients, Received, streamedText } from './support/chat-client';
 import { startServer, stopServer, type ServerProcess } from './support/server-process';
@@ -45,6 +47,7 @@ describe('several instances (e2e, PostgreSQL + Redis, real processes)', () => {
   let dataDir: string;
   let env: Record<string, string>;
   const instances: ServerProcess[] = [];
+  let startedAt = 0;
   const clients = new OpenClients();
 
   const connect = async (instance: ServerProcess) => {
@@ -80,6 +83,7 @@ describe('several instances (e2e, PostgreSQL + Redis, real processes)', () => {
     };
     // All three at once, on an empty schema: migrations take turns.
     instances.push(...(await Promise.all([startServer(env), startServer(env), startServer(env)])));
+    startedAt = Date.now();
   }, 120_000);
 
   afterEach(() => {
@@ -230,6 +234,50 @@ describe('several instances (e2e, PostgreSQL + Redis, real processes)', () => {
     const after = (cursor.seq as number) + 1;
     expect(trace(c, 'replayed', after)).toEqual(trace(a, 'replayed', after));
     expectInSeqOrder(roomEvents(c, 'replayed'));
+  }, 60_000);
+
+  it('keeps the events of a session watched only on its holder off Redis, and sends them on from a resume elsewhere with no gap', async () => {
+    // The instances know of each other from their heartbeats: sessions taken before stay shared.
+    await sleep(Math.max(0, startedAt + PEERS_KNOWN_AFTER_MS + 1000 - Date.now()));
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      const stream = `${prefix}socket.io`;
+      const lastEntry = async (): Promise<string> =>
+        (await redis.xRevRange(stream, '+', '-', { COUNT: 1 }))[0]?.id ?? '0-0';
+      /** Entries published since `after` that carry the session's room. */
+      const publishedSince = async (after: string): Promise<number> =>
+        (await redis.xRange(stream, `(${after}`, '+')).filter((entry) =>
+          JSON.stringify(entry.message).includes('session:quiet'),
+        ).length;
+      const [a, , c] = await Promise.all(instances.map(connect));
+      const run = (input: string) => a.request('run', { session_id: 'quiet', input });
+
+      // The first run takes the session, and the question to the other instances goes out.
+      await run(scripted('one', { deltas: 3, deltaText: 'o{i} ' }));
+      await a.waitFor('run.completed', (e) => e.output === 'o0 o1 o2 ', 20_000);
+      const before = await lastEntry();
+      await run(scripted('two', { deltas: 30, intervalMs: 20, deltaText: 't{i} ' }));
+      const cursor = await a.waitFor('message.delta', (e) => e.delta === 't10 ');
+      expect(await publishedSince(before)).toBe(0);
+
+      // A client on another instance comes in mid-run: replay, then the live tail through Redis.
+      const ack = await c.request('resume', { session_id: 'quiet', after_seq: cursor.seq });
+      expect(ack).toMatchObject({ ok: true, replayed: true });
+      await a.waitFor(
+        'run.completed',
+        (e) => e.session_id === 'quiet' && (e.seq as number) > (cursor.seq as number),
+        20_000,
+      );
+      await c.waitFor('run.completed', (e) => e.session_id === 'quiet', 20_000);
+      const after = (cursor.seq as number) + 1;
+      expect(trace(c, 'quiet', after)).toEqual(trace(a, 'quiet', after));
+      expect(trace(c, 'quiet', after).length).toBeGreaterThan(15);
+      expectInSeqOrder(roomEvents(c, 'quiet'));
+      expect(await publishedSince(before)).toBeGreaterThan(0);
+    } finally {
+      await redis.quit();
+    }
   }, 60_000);
 
   it('takes over the runs of an instance that is killed: terminal event, whole reply, queue once', async () => {

@@ -4,11 +4,14 @@ import { errorMessage } from '../../common/errors/error-message';
 import type { LoggedEvent } from '../event-log/logged-event';
 import { SessionRequests } from '../session-requests';
 import { sessionRoom, type ChatNamespace } from '../session-emitter';
+import { RoomInterest } from './room-interest';
 
 /** How long a publish that failed (Redis dropped the connection) keeps being retried. */
 const REPUBLISH_FOR_MS = 60_000;
 const REPUBLISH_EVERY_MS = 250;
 const ROOM_PREFIX = sessionRoom('');
+/** The "offset" of an event that was not published (it only matters to connection recovery). */
+const NOT_PUBLISHED = '';
 
 /** One session room's delivery state on this instance. */
 interface RoomState {
@@ -47,24 +50,46 @@ export interface HookableAdapter {
  * asked of the session's holder, which has them in its event log (or says they never existed:
  * the seqs skipped when an instance took a session over). Only room events (with a seq) are
  * sequenced; anything else is delivered as it comes.
+ *
+ * Room events of a session nobody listens to elsewhere ({@link RoomInterest}) are not published
+ * at all.
  */
 @Injectable()
 export class RoomSequencer {
   private readonly logger = new Logger(RoomSequencer.name);
   private readonly rooms = new Map<string, RoomState>();
 
-  constructor(private readonly requests: SessionRequests) {}
+  constructor(
+    private readonly requests: SessionRequests,
+    private readonly interest: RoomInterest,
+  ) {}
 
   /** Hooks into a cluster adapter: its publishing and its delivery of incoming broadcasts. */
   attach(adapter: HookableAdapter): void {
+    this.interest.bind(adapter.nsp);
     const publish = adapter.publishAndReturnOffset.bind(adapter);
-    adapter.publishAndReturnOffset = (message) =>
-      publish(message).catch((error: unknown) => {
+    // The adapter delivers a packet here once its publish has resolved; publishes resolve in
+    // the order they were made, and so packets are delivered in the order they were sent.
+    let lastPublished: Promise<unknown> = Promise.resolve();
+    adapter.publishAndReturnOffset = (message) => {
+      if (isRoomEvent(message as ClusterMessage)) {
+        const room = roomOf(message as Broadcast);
+        if (!this.interest.isShared(room.slice(ROOM_PREFIX.length))) {
+          // Not published, but delivered here no sooner than what was published before it
+          // (a resuming socket's replay and join come before the live events after them).
+          const after = (): string => NOT_PUBLISHED;
+          return lastPublished.then(after, after);
+        }
+      }
+      const published = publish(message).catch((error: unknown) => {
         if (isRoomEvent(message as ClusterMessage)) {
           this.republish(() => publish(message), message as Broadcast, error);
         }
         throw error;
       });
+      lastPublished = published;
+      return published;
+    };
     // The last socket here left the room: nothing to order for it until one joins again.
     adapter.on('delete-room', (room) => this.rooms.delete(room));
     const receive = adapter.onMessage.bind(adapter);

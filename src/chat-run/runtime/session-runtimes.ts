@@ -33,7 +33,11 @@ export class SessionRuntimes implements OnModuleInit, OnModuleDestroy {
     config: AppConfig,
   ) {
     this.idleMs = config.chatRun.sessionIdleMs;
-    leases.onLost = (sessionId) => void this.drop(sessionId);
+    leases.watch({
+      ended: (sessionId, lost) => {
+        if (lost) void this.drop(sessionId);
+      },
+    });
   }
 
   onModuleInit(): void {

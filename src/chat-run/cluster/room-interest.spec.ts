@@ -1,0 +1,114 @@
+import type { HoldWatcher, SessionLeases } from '../../cluster/session-leases';
+import type { ChatNamespace } from '../session-emitter';
+import { PEERS_KNOWN_AFTER_MS, RoomInterest } from './room-interest';
+
+/** The instance's own sockets, and what `fetchSockets` (every instance's) answers. */
+function setUp() {
+  let watcher: HoldWatcher = {};
+  const leases = { watch: (w: HoldWatcher) => (watcher = w) } as unknown as SessionLeases;
+  const interest = new RoomInterest(leases);
+  const local = new Map<string, object>([['here', {}]]);
+  let answer: () => Promise<{ id: string }[]> = () => Promise.resolve([{ id: 'here' }]);
+  const rooms: string[] = [];
+  const namespace = {
+    sockets: local,
+    in: (room: string) => {
+      rooms.push(room);
+      return { fetchSockets: () => answer() };
+    },
+  } as unknown as ChatNamespace;
+  return {
+    interest,
+    rooms,
+    bind: () => interest.bind(namespace),
+    take: async (sessionId: string) => {
+      watcher.taken?.(sessionId);
+      // The question is asynchronous: let it be answered.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    end: (sessionId: string, lost: boolean) => watcher.ended?.(sessionId, lost),
+    answer: (next: () => Promise<{ id: string }[]>) => (answer = next),
+  };
+}
+
+describe('RoomInterest', () => {
+  let clock = 0;
+  beforeEach(() => {
+    clock = 1_000_000;
+    jest.spyOn(performance, 'now').mockImplementation(() => clock);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('keeps a session taken while the other instances may be unknown shared', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS - 1;
+    await t.take('s1');
+    expect(t.interest.isShared('s1')).toBe(true);
+    expect(t.rooms).toEqual([]);
+  });
+
+  it('keeps a session to itself once every instance says nobody listens elsewhere', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    await t.take('s1');
+    expect(t.rooms).toEqual(['session:s1']);
+    expect(t.interest.isShared('s1')).toBe(false);
+    // Anything else is shared: only a session asked about is kept here.
+    expect(t.interest.isShared('s2')).toBe(true);
+  });
+
+  it('shares a session with a socket in its room on another instance', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    t.answer(() => Promise.resolve([{ id: 'here' }, { id: 'elsewhere' }]));
+    await t.take('s1');
+    expect(t.interest.isShared('s1')).toBe(true);
+  });
+
+  it('shares it when the question fails (an instance that does not answer)', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    t.answer(() =>
+      Promise.reject(new Error('timeout reached: only 0 responses received out of 1')),
+    );
+    await t.take('s1');
+    expect(t.interest.isShared('s1')).toBe(true);
+  });
+
+  it('shares it for good from a request of another instance, even one that overtakes the answer', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    let answerNow: (sockets: { id: string }[]) => void = () => undefined;
+    t.answer(() => new Promise((resolve) => (answerNow = resolve)));
+    const taking = t.take('s1');
+    t.interest.shared('s1');
+    answerNow([]);
+    await taking;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.interest.isShared('s1')).toBe(true);
+
+    t.answer(() => Promise.resolve([]));
+    await t.take('s2');
+    expect(t.interest.isShared('s2')).toBe(false);
+    t.interest.shared('s2');
+    expect(t.interest.isShared('s2')).toBe(true);
+  });
+
+  it('forgets a session whose hold ended, and asks again when it is taken again', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    await t.take('s1');
+    expect(t.interest.isShared('s1')).toBe(false);
+    t.end('s1', false);
+    expect(t.interest.isShared('s1')).toBe(true);
+    t.answer(() => Promise.resolve([{ id: 'elsewhere' }]));
+    await t.take('s1');
+    expect(t.interest.isShared('s1')).toBe(true);
+  });
+});
