@@ -25,7 +25,7 @@ import { parseRunInput } from './dto/run-input';
 import { validatePayload } from './dto/validate-payload';
 import { answerRefusal } from './request-refusal';
 import { RunQueueService } from './runs/run-queue.service';
-import { ChatNamespace, ChatSocket, SessionEmitter, sessionRoom } from './session-emitter';
+import { CHAT_NAMESPACE, ChatNamespace, ChatSocket, SessionEmitter } from './session-emitter';
 import { SessionRequests } from './session-requests';
 
 /**
@@ -35,7 +35,7 @@ import { SessionRequests } from './session-requests';
  * run to the queue. Answers go to the ack callback when the client gave one, else failures go
  * out as `request.error`.
  */
-@WebSocketGateway({ namespace: '/chat-run' })
+@WebSocketGateway({ namespace: CHAT_NAMESPACE })
 export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   private readonly logger = new Logger(ChatRunGateway.name);
 
@@ -79,12 +79,10 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
           queue_length: 0,
         };
       }
-      await socket.join(sessionRoom(payload.session_id));
-      const accepted = await this.sessions.run({
-        ...request,
-        sessionId: payload.session_id,
-        queueId: payload.queue_id,
-      });
+      const accepted = await this.sessions.run(
+        { ...request, sessionId: payload.session_id, queueId: payload.queue_id },
+        socket,
+      );
       return {
         session_id: payload.session_id,
         status: accepted.status,
@@ -128,8 +126,7 @@ export class ChatRunGateway implements OnGatewayInit<ChatNamespace> {
   ): Promise<void> {
     return this.answer(socket, 'abort', ack, body, async () => {
       const { session_id } = validatePayload(SessionRefDto, body);
-      await socket.join(sessionRoom(session_id));
-      const aborting = await this.sessions.abort(session_id);
+      const aborting = await this.sessions.abort(session_id, socket);
       if (!aborting) {
         // Nothing to stop; told to the asking socket only (the session may not even exist).
         const ignored = { synced: false, ignored: true };

@@ -38,6 +38,9 @@ export type ChatSocket = Socket<
   ChatSocketData
 >;
 
+/** The namespace clients connect to. */
+export const CHAT_NAMESPACE = '/chat-run';
+
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
 
 /** A socket of this instance, or the id of a socket connected to any instance. */

@@ -6,13 +6,16 @@ import { EventLog } from './event-log/event-log.service';
 import type { LoggedEvent } from './event-log/logged-event';
 import { ResumeService, type ResumeAnswer } from './resume.service';
 import { RunQueueService, type RunAccepted, type RunRequest } from './runs/run-queue.service';
-import type { ChatNamespace, SocketTarget } from './session-emitter';
+import { SessionEmitter, type ChatNamespace, type SocketTarget } from './session-emitter';
 
-/** A request about one session, as it travels to the instance that holds the session. */
+/**
+ * A request about one session, as it travels to the instance that holds the session. `joins` is
+ * the id of the socket that sent it, to be joined to the session's room by the holder first.
+ */
 export type SessionRequest =
-  | { op: 'run'; request: RunRequest }
+  | { op: 'run'; request: RunRequest; joins?: string }
   | { op: 'cancel'; sessionId: string; queueId: string }
-  | { op: 'abort'; sessionId: string }
+  | { op: 'abort'; sessionId: string; joins?: string }
   | { op: 'approval'; sessionId: string; choice: string; requestId?: string }
   | { op: 'resume'; sessionId: string; socketId: string; limit?: number; afterSeq?: number }
   | { op: 'events'; sessionId: string; afterSeq: number; throughSeq: number };
@@ -59,6 +62,7 @@ export class SessionRequests {
     private readonly resumes: ResumeService,
     private readonly log: EventLog,
     private readonly interest: RoomInterest,
+    private readonly emitter: SessionEmitter,
   ) {}
 
   /** Serves requests forwarded by other instances. */
@@ -70,16 +74,18 @@ export class SessionRequests {
     });
   }
 
-  run(request: RunRequest): Promise<RunAccepted> {
-    return this.route(request.sessionId, { op: 'run', request });
+  /** Starts or queues a run; `sender` joins the session's room (and hears the run). */
+  run(request: RunRequest, sender: SocketTarget): Promise<RunAccepted> {
+    return this.route(request.sessionId, { op: 'run', request }, sender);
   }
 
   cancel(sessionId: string, queueId: string): Promise<SessionAnswers['cancel']> {
     return this.route(sessionId, { op: 'cancel', sessionId, queueId });
   }
 
-  abort(sessionId: string): Promise<boolean> {
-    return this.route(sessionId, { op: 'abort', sessionId });
+  /** Aborts the active run; `sender` joins the session's room (and hears the abort). */
+  abort(sessionId: string, sender: SocketTarget): Promise<boolean> {
+    return this.route(sessionId, { op: 'abort', sessionId }, sender);
   }
 
   async respondToApproval(sessionId: string, choice: string, requestId?: string): Promise<void> {
@@ -122,25 +128,40 @@ export class SessionRequests {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Carries the request out here or on the holder. The sender's socket (if any) is joined to the
+   * room where the request is carried out, right before: on the holder, that join travels ahead
+   * of the events that follow it, and a request that never reaches the holder joins nothing.
+   */
   private async route<R extends SessionRequest>(
     sessionId: string,
     request: R,
+    sender?: SocketTarget,
   ): Promise<SessionAnswers[R['op']]> {
     // An abort or an approval answer needs an active run, which only a holder has: they never
     // take a session nobody holds (a hold that nothing would ever release).
     const takes = request.op !== 'abort' && request.op !== 'approval';
     const here = takes ? await this.leases.acquire(sessionId) : this.leases.holds(sessionId);
-    if (here) return this.execute(request) as Promise<SessionAnswers[R['op']]>;
+    if (here) return this.executeFor(sender, request) as Promise<SessionAnswers[R['op']]>;
     const holder = await this.leases.holder(sessionId);
     if (!holder) {
       // Nobody holds it: no run to abort or answer (answered here), or a hold that lapsed
       // between the two reads (take the session, or forward to whoever did).
-      if (!takes) return this.execute(request) as Promise<SessionAnswers[R['op']]>;
-      return this.route(sessionId, request);
+      if (!takes) return this.executeFor(sender, request) as Promise<SessionAnswers[R['op']]>;
+      return this.route(sessionId, request, sender);
     }
-    const answer = await this.forward(holder.owner, request);
+    const joins = sender === undefined ? {} : { joins: socketIdOf(sender) };
+    const answer = await this.forward(holder.owner, { ...request, ...joins });
     if (!answer.ok) throw new AppError(answer.code, answer.message, 409);
     return answer.result as SessionAnswers[R['op']];
+  }
+
+  private executeFor(
+    sender: SocketTarget | undefined,
+    request: SessionRequest,
+  ): Promise<SessionAnswers[SessionRequest['op']]> {
+    if (sender !== undefined) this.emitter.join(sender, sessionOf(request));
+    return this.execute(request);
   }
 
   private execute(request: SessionRequest): Promise<SessionAnswers[SessionRequest['op']]> {
@@ -190,7 +211,8 @@ export class SessionRequests {
       }
       // Asked from another instance: a socket there is in the room, or about to be.
       this.interest.shared(sessionId);
-      return { ok: true, result: await this.execute(request) };
+      const sender = 'joins' in request ? request.joins : undefined;
+      return { ok: true, result: await this.executeFor(sender, request) };
     } catch (error) {
       if (error instanceof AppError) return { ok: false, code: error.code, message: error.message };
       if (error instanceof LeaseLostError) {
@@ -229,6 +251,10 @@ export class SessionRequests {
       );
     });
   }
+}
+
+function socketIdOf(socket: SocketTarget): string {
+  return typeof socket === 'string' ? socket : socket.id;
 }
 
 function sessionOf(request: SessionRequest): string {

@@ -16,8 +16,11 @@ export class LeaseLostError extends Error {
 
 /** Told when this instance's holds begin and end. */
 export interface HoldWatcher {
-  /** This instance took the session (it did not hold it before). */
-  taken?(sessionId: string): void;
+  /**
+   * This instance took the session (it did not hold it before). `fromLapsed`: it took over a
+   * hold another instance let lapse (died, or stalled) instead of a free session.
+   */
+  taken?(sessionId: string, fromLapsed: boolean): void;
   /** This instance no longer holds the session: it let go of it, or (`lost`) another took it. */
   ended?(sessionId: string, lost: boolean): void;
 }
@@ -118,8 +121,10 @@ export class SessionLeases implements OnApplicationShutdown {
     );
     if (!row) return false;
     const taken = !this.held.has(sessionId);
-    this.held.set(sessionId, Number(row.fence));
-    if (taken) for (const watcher of this.watchers) watcher.taken?.(sessionId);
+    const fence = Number(row.fence);
+    this.held.set(sessionId, fence);
+    // A free session (never held, or released) is inserted with fence 1; a takeover bumps it.
+    if (taken) for (const watcher of this.watchers) watcher.taken?.(sessionId, fence > 1);
     return true;
   }
 

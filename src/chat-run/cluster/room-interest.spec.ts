@@ -21,8 +21,8 @@ function setUp() {
     interest,
     rooms,
     bind: () => interest.bind(namespace),
-    take: async (sessionId: string) => {
-      watcher.taken?.(sessionId);
+    take: async (sessionId: string, fromLapsed = false) => {
+      watcher.taken?.(sessionId, fromLapsed);
       // The question is asynchronous: let it be answered.
       await new Promise((resolve) => setImmediate(resolve));
     },
@@ -110,5 +110,52 @@ describe('RoomInterest', () => {
     t.answer(() => Promise.resolve([{ id: 'elsewhere' }]));
     await t.take('s1');
     expect(t.interest.isShared('s1')).toBe(true);
+  });
+
+  it('keeps a session taken over from a lapsed hold shared (its old holder may only be stalled)', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    t.answer(() => Promise.resolve([]));
+    await t.take('s1', true);
+    expect(t.rooms).toEqual([]);
+    expect(t.interest.isShared('s1')).toBe(true);
+  });
+
+  it('stays shared while an instance it knew has gone quiet (it may have been left out)', async () => {
+    const t = setUp();
+    t.bind();
+    t.interest.heard('peer-a');
+    t.interest.heard('peer-b');
+    clock += PEERS_KNOWN_AFTER_MS + 1;
+    t.interest.heard('peer-a');
+    t.answer(() => Promise.resolve([]));
+    await t.take('s1');
+    expect(t.interest.isShared('s1')).toBe(true);
+    // Gone for good after a minute: no longer a doubt.
+    clock += 60_000;
+    t.interest.heard('peer-a');
+    await t.take('s2');
+    expect(t.interest.isShared('s2')).toBe(false);
+  });
+
+  it('asks about every private session again when an instance is heard from anew', async () => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    t.interest.heard('peer-a');
+    t.answer(() => Promise.resolve([]));
+    await t.take('s1');
+    expect(t.interest.isShared('s1')).toBe(false);
+    // A newcomer (or one back from a stall) with a socket in the room.
+    t.answer(() => Promise.resolve([{ id: 'elsewhere' }]));
+    t.interest.heard('peer-new');
+    expect(t.interest.isShared('s1')).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.interest.isShared('s1')).toBe(true);
+    expect(t.rooms).toEqual(['session:s1', 'session:s1']);
+    // A known instance heard from again within its heartbeat asks nothing.
+    t.interest.heard('peer-new');
+    expect(t.rooms).toHaveLength(2);
   });
 });

@@ -12,6 +12,14 @@ import { sessionRoom, type ChatNamespace } from '../session-emitter';
 export const PEERS_KNOWN_AFTER_MS = 10_000;
 
 /**
+ * An instance not heard from for this long may have been dropped from the adapter's list, and
+ * a question to the others would not wait for its answer (the adapter's heartbeat timeout).
+ */
+const PEER_SILENT_MS = 10_000;
+/** An instance silent this long is taken for gone; if it speaks again it is a newcomer. */
+const PEER_GONE_MS = 60_000;
+
+/**
  * Several instances: which of the sessions this instance holds have nobody listening on any
  * other instance, so that their events need not travel through Redis at all. Publishing every
  * event to every instance, which then decoded it only to find no socket in its room, doubled
@@ -23,9 +31,13 @@ export const PEERS_KNOWN_AFTER_MS = 10_000;
  * elsewhere: a request forwarded from another instance (`resume` joins a socket there, and
  * `run` or `abort` join the sender's socket before forwarding). While the session is held here
  * those are the only ways a socket elsewhere gets into its room, since a request about a held
- * session is carried out by its holder. Every doubt (no answer, a failed question, an answer
- * overtaken by a forwarded request) leaves it shared: a needless publish costs CPU, a missing
- * one would lose events.
+ * session is carried out by its holder. Every doubt leaves it shared, since a needless publish
+ * costs CPU and a missing one would lose events: no answer, a failed question, an answer
+ * overtaken by a forwarded request, an instance gone quiet (it may have been left out of the
+ * question), a session taken over from a lapsed hold (its old holder may be stalled, not dead,
+ * with sockets in the room), the first seconds after a start. An instance heard from anew (a
+ * newcomer, or one back from a stall) may have sockets in any room: every private session is
+ * asked about again.
  */
 @Injectable()
 export class RoomInterest {
@@ -37,10 +49,15 @@ export class RoomInterest {
   /** Set anew by every change of a session's state: an answer to an older question is void. */
   private readonly epochs = new Map<string, number>();
   private lastEpoch = 0;
+  /** Other instances, by adapter uid: when each was last heard from. */
+  private readonly peers = new Map<string, number>();
 
   constructor(leases: SessionLeases) {
     leases.watch({
-      taken: (sessionId) => void this.ask(sessionId),
+      taken: (sessionId, fromLapsed) => {
+        if (fromLapsed) this.shared(sessionId);
+        else void this.ask(sessionId);
+      },
       ended: (sessionId) => this.forget(sessionId),
     });
   }
@@ -48,6 +65,16 @@ export class RoomInterest {
   bind(namespace: ChatNamespace): void {
     this.namespace = namespace;
     this.boundAt = performance.now();
+  }
+
+  /** A message of another instance's adapter came in. */
+  heard(uid: string): void {
+    const now = performance.now();
+    const last = this.peers.get(uid);
+    this.peers.set(uid, now);
+    if (last !== undefined && now - last <= PEER_SILENT_MS) return;
+    for (const [peer, seen] of this.peers) if (now - seen > PEER_GONE_MS) this.peers.delete(peer);
+    for (const sessionId of [...this.unshared]) void this.ask(sessionId);
   }
 
   /** Whether the events of this session's room must go to the other instances. */
@@ -75,10 +102,20 @@ export class RoomInterest {
     try {
       const sockets = await namespace.in(sessionRoom(sessionId)).fetchSockets();
       const elsewhere = sockets.some((socket) => !namespace.sockets.has(socket.id));
-      if (!elsewhere && this.epochs.get(sessionId) === epoch) this.unshared.add(sessionId);
+      if (!elsewhere && !this.anyPeerQuiet() && this.epochs.get(sessionId) === epoch) {
+        this.unshared.add(sessionId);
+      }
     } catch (error) {
       this.logger.debug(`Session ${sessionId} stays shared: ${errorMessage(error)}`);
     }
+  }
+
+  private anyPeerQuiet(): boolean {
+    const now = performance.now();
+    for (const seen of this.peers.values()) {
+      if (now - seen > PEER_SILENT_MS && now - seen <= PEER_GONE_MS) return true;
+    }
+    return false;
   }
 
   private bump(sessionId: string): number {

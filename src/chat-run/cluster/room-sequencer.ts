@@ -3,7 +3,7 @@ import { MessageType, type ClusterMessage } from 'socket.io-adapter';
 import { errorMessage } from '../../common/errors/error-message';
 import type { LoggedEvent } from '../event-log/logged-event';
 import { SessionRequests } from '../session-requests';
-import { sessionRoom, type ChatNamespace } from '../session-emitter';
+import { CHAT_NAMESPACE, sessionRoom, type ChatNamespace } from '../session-emitter';
 import { RoomInterest } from './room-interest';
 
 /** How long a publish that failed (Redis dropped the connection) keeps being retried. */
@@ -66,7 +66,9 @@ export class RoomSequencer {
 
   /** Hooks into a cluster adapter: its publishing and its delivery of incoming broadcasts. */
   attach(adapter: HookableAdapter): void {
-    this.interest.bind(adapter.nsp);
+    // The adapter factory serves every namespace; sessions live in the chat namespace only.
+    const chat = adapter.nsp.name === CHAT_NAMESPACE;
+    if (chat) this.interest.bind(adapter.nsp);
     const publish = adapter.publishAndReturnOffset.bind(adapter);
     // The adapter delivers a packet here once its publish has resolved; publishes resolve in
     // the order they were made, and so packets are delivered in the order they were sent.
@@ -94,8 +96,10 @@ export class RoomSequencer {
     adapter.on('delete-room', (room) => this.rooms.delete(room));
     const receive = adapter.onMessage.bind(adapter);
     adapter.onMessage = (message, offset) => {
-      if (!isRoomEvent(message) || message.uid === adapter.uid) return receive(message, offset);
-      this.receive(adapter, message, () => receive(message, offset));
+      if (!isRoomEvent(message) || message.uid === adapter.uid) receive(message, offset);
+      else this.receive(adapter, message, () => receive(message, offset));
+      // After the adapter took it in: a newcomer is on its list before anything is asked of it.
+      if (chat && message.uid !== adapter.uid) this.interest.heard(message.uid);
     };
   }
 
