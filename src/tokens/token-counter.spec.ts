@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { get_encoding } from 'tiktoken';
-import { encodingForModel, estimateTokens, TokenCounter } from './token-counter';
+import { Worker } from 'node:worker_threads';
+import { encodingForModel, estimateTokens, EXACT_LIMIT, TokenCounter } from './token-counter';
 
 /** Prose-like text of about `length` characters (tiktoken is slow on long runs of one char). */
 function prose(length: number): string {
@@ -95,6 +96,17 @@ describe('TokenCounter', () => {
     const texts = [prose(20_000), prose(30_000), prose(25_000)];
     const counts = await Promise.all(texts.map((text) => counter.count(text)));
     expect(counts).toEqual(texts.map((text) => counter.countInline(text)));
+  });
+
+  it('estimates a text over EXACT_LIMIT from its bytes instead of handing it to tiktoken', async () => {
+    const runaway = 'r'.repeat(EXACT_LIMIT + 1);
+    const posted = jest.spyOn(Worker.prototype, 'postMessage');
+    expect(await counter.count(runaway)).toBe(estimateTokens(runaway));
+    expect(posted).not.toHaveBeenCalled();
+    // At the limit it is still counted exactly, on the worker.
+    const atLimit = prose(EXACT_LIMIT).slice(0, EXACT_LIMIT);
+    expect(await counter.count(atLimit)).toBe(counter.countInline(atLimit));
+    expect(posted).toHaveBeenCalledTimes(1);
   });
 
   it('keeps the event loop responsive while a ~500 KB text is counted', async () => {

@@ -10,6 +10,15 @@ import { Worker } from 'node:worker_threads';
  */
 const INLINE_LIMIT = 1024;
 
+/**
+ * Texts longer than this many UTF-16 units get the byte estimate instead of an exact count. A
+ * count only feeds the context estimate, and such a text is far past any model's context either
+ * way; tiktoken, asked to encode megabytes (a runaway reply without spaces, 12 MB in the hostile
+ * benchmark), grew its WebAssembly memory by hundreds of MB, which is never given back, and then
+ * trapped.
+ */
+export const EXACT_LIMIT = 1_000_000;
+
 /** Newer OpenAI families use o200k; everything else gets cl100k, a fair proxy for most models. */
 export function encodingForModel(model: string | undefined | null): TiktokenEncoding {
   return /(gpt-4o|gpt-4\.1|gpt-5|chatgpt|^o\d)/i.test(model ?? '') ? 'o200k_base' : 'cl100k_base';
@@ -67,6 +76,7 @@ export class TokenCounter implements OnModuleInit, OnModuleDestroy {
     if (text.length === 0) return 0;
     const encoding = encodingForModel(model);
     if (text.length <= INLINE_LIMIT) return this.countInline(text, encoding);
+    if (text.length > EXACT_LIMIT) return estimateTokens(text);
     const reply = await this.countOnWorker(text, encoding);
     if (reply.count !== undefined) return reply.count;
     this.logger.warn(`Tokeniser failed (${reply.error}); using the byte estimate`);
