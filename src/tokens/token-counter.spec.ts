@@ -1,7 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { get_encoding } from 'tiktoken';
 import { Worker } from 'node:worker_threads';
-import { encodingForModel, estimateTokens, EXACT_LIMIT, TokenCounter } from './token-counter';
+import {
+  encodingForModel,
+  estimateTokens,
+  EXACT_LIMIT,
+  LONG_RUN,
+  TokenCounter,
+} from './token-counter';
 
 /** Prose-like text of about `length` characters (tiktoken is slow on long runs of one char). */
 function prose(length: number): string {
@@ -107,6 +113,28 @@ describe('TokenCounter', () => {
     const atLimit = prose(EXACT_LIMIT).slice(0, EXACT_LIMIT);
     expect(await counter.count(atLimit)).toBe(counter.countInline(atLimit));
     expect(posted).toHaveBeenCalledTimes(1);
+  });
+
+  it('counts a long run without spaces in pieces (tiktoken is quadratic in one pre-token)', async () => {
+    const blob = 'r'.repeat(300_000);
+    const text = `${prose(2_000)} ${blob} ${prose(2_000)}`;
+    const pieces = (run: string): number => {
+      let sum = 0;
+      for (let at = 0; at < run.length; at += LONG_RUN) {
+        sum += counter.countInline(run.slice(at, at + LONG_RUN));
+      }
+      return sum;
+    };
+    // Whole, this would hold the worker for minutes; in pieces it is answered at once.
+    expect(await counter.count(text)).toBe(
+      counter.countInline(`${prose(2_000)} `) +
+        pieces(blob) +
+        counter.countInline(` ${prose(2_000)}`),
+    );
+    // A run up to the piece length is counted whole, as anywhere else.
+    const word = 'x'.repeat(LONG_RUN);
+    const short = `${prose(2_000)} ${word}`;
+    expect(await counter.count(short)).toBe(counter.countInline(short));
   });
 
   it('keeps the event loop responsive while a ~500 KB text is counted', async () => {

@@ -11,13 +11,18 @@ import { Worker } from 'node:worker_threads';
 const INLINE_LIMIT = 1024;
 
 /**
- * Texts longer than this many UTF-16 units get the byte estimate instead of an exact count. A
- * count only feeds the context estimate, and such a text is far past any model's context either
- * way; tiktoken, asked to encode megabytes (a runaway reply without spaces, 12 MB in the hostile
- * benchmark), grew its WebAssembly memory by hundreds of MB, which is never given back, and then
- * trapped.
+ * Texts longer than this many UTF-16 units get the byte estimate instead of an exact count: a
+ * count only feeds the context estimate, and such a text is far past any model's context.
  */
 export const EXACT_LIMIT = 1_000_000;
+
+/**
+ * Runs of non-space characters longer than this are counted in pieces of this length. tiktoken's
+ * merge step is quadratic in the length of one pre-token: 'r' × 200,000 took 37 s here (a runaway
+ * reply, or a pasted blob), and the worker counts one text at a time, so every run's end would
+ * wait behind it. Counted in pieces it takes milliseconds, a few tokens off at the cuts.
+ */
+export const LONG_RUN = 256;
 
 /** Newer OpenAI families use o200k; everything else gets cl100k, a fair proxy for most models. */
 export function encodingForModel(model: string | undefined | null): TiktokenEncoding {
@@ -34,11 +39,25 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { get_encoding } = require('tiktoken');
 const encoders = new Map();
+const PIECE = ${LONG_RUN};
+const LONG = /\\S{${LONG_RUN + 1},}/g;
+function countText(enc, text) {
+  let count = 0;
+  let from = 0;
+  for (const run of text.matchAll(LONG)) {
+    count += enc.encode_ordinary(text.slice(from, run.index)).length;
+    for (let at = 0; at < run[0].length; at += PIECE) {
+      count += enc.encode_ordinary(run[0].slice(at, at + PIECE)).length;
+    }
+    from = run.index + run[0].length;
+  }
+  return count + enc.encode_ordinary(text.slice(from)).length;
+}
 parentPort.on('message', ({ id, text, encoding }) => {
   try {
     let enc = encoders.get(encoding);
     if (!enc) { enc = get_encoding(encoding); encoders.set(encoding, enc); }
-    parentPort.postMessage({ id, count: enc.encode_ordinary(text).length });
+    parentPort.postMessage({ id, count: countText(enc, text) });
   } catch (error) {
     parentPort.postMessage({ id, error: String(error) });
   }
