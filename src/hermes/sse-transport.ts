@@ -1,8 +1,11 @@
 import type { FetchLikeResponse, ReaderLike } from 'eventsource';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { agentFor } from './http-agents';
+
+/** How many times a stream request found its pooled connection closed before it is given up. */
+const MAX_STALE_RETRIES = 2;
 
 /**
  * The transport `eventsource` reads a run's stream through: a GET on node:http, its body handed
@@ -17,27 +20,42 @@ export const nodeHttpFetch = (
     const target = typeof url === 'string' ? new URL(url) : url;
     const https = target.protocol === 'https:';
     const { signal } = init;
-    const request = (https ? httpsRequest : httpRequest)(target, {
-      method: 'GET',
-      headers: init.headers,
-      agent: agentFor(target),
-    });
+    let request: ClientRequest | undefined;
+    const aborted = (): Error =>
+      Object.assign(new Error('The stream was aborted'), { name: 'AbortError' });
     const abort = (): void => {
-      request.destroy(Object.assign(new Error('The stream was aborted'), { name: 'AbortError' }));
+      request?.destroy(aborted());
     };
-    if (signal?.aborted) return abort();
+    if (signal?.aborted) return reject(aborted());
     signal?.addEventListener('abort', abort, { once: true });
-    request.once('error', reject);
-    request.once('response', (response) => {
-      resolve({
-        url: target.href,
-        status: response.statusCode ?? 0,
-        redirected: false,
-        headers: { get: (name) => headerValue(response.headers, name) },
-        body: { getReader: () => new ResponseReader(response) },
+    const send = (attempt: number): void => {
+      const sent = (https ? httpsRequest : httpRequest)(target, {
+        method: 'GET',
+        headers: init.headers,
+        agent: agentFor(target),
       });
-    });
-    request.end();
+      request = sent;
+      let answered = false;
+      sent.on('error', (error: NodeJS.ErrnoException) => {
+        // A pooled connection the upstream closed as it was being reused (its keep-alive ran
+        // out while this side was busy): the request never reached it, so it is sent again.
+        const stale = !answered && sent.reusedSocket && error.code === 'ECONNRESET';
+        if (stale && attempt < MAX_STALE_RETRIES && !signal?.aborted) return send(attempt + 1);
+        reject(error);
+      });
+      sent.once('response', (response) => {
+        answered = true;
+        resolve({
+          url: target.href,
+          status: response.statusCode ?? 0,
+          redirected: false,
+          headers: { get: (name) => headerValue(response.headers, name) },
+          body: { getReader: () => new ResponseReader(response) },
+        });
+      });
+      sent.end();
+    };
+    send(0);
   });
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | null {

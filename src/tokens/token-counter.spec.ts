@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { get_encoding } from 'tiktoken';
+import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   encodingForModel,
@@ -96,6 +97,20 @@ describe('TokenCounter', () => {
     expect(onWorker).toBe(counter.countInline(long));
     expect(await counter.count(long, 'gpt-5')).toBe(counter.countInline(long, 'o200k_base'));
     expect(warned).not.toHaveBeenCalled();
+  });
+
+  it('counts on the worker when the server runs from another working directory', async () => {
+    const from = process.cwd();
+    const elsewhere = new TokenCounter();
+    try {
+      process.chdir(tmpdir());
+      const long = prose(20_000);
+      expect(await elsewhere.count(long)).toBe(counter.countInline(long));
+      expect(warned).not.toHaveBeenCalled();
+    } finally {
+      process.chdir(from);
+      elsewhere.onModuleDestroy();
+    }
   });
 
   it('answers concurrent worker requests each with its own count', async () => {

@@ -34,10 +34,12 @@ export function estimateTokens(text: string): number {
   return Math.ceil(Buffer.byteLength(text, 'utf8') / 4);
 }
 
-// The worker is plain JavaScript so that it runs the same from ts-node, jest and dist/.
+// The worker is plain JavaScript so that it runs the same from ts-node, jest and dist/. Its
+// code is evaluated, so a bare require would resolve from the working directory, which need not
+// be the project's (the server started from elsewhere): tiktoken is named by its resolved path.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { get_encoding } = require('tiktoken');
+const { get_encoding } = require(${JSON.stringify(require.resolve('tiktoken'))});
 const encoders = new Map();
 const PIECE = ${LONG_RUN};
 const LONG = /\\S{${LONG_RUN + 1},}/g;
