@@ -45,7 +45,7 @@ describe('nodeHttpFetch (a real server over a pooled connection)', () => {
     const reader = response.body!.getReader();
     const chunks: string[] = [];
     for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      chunks.push(Buffer.from(read.value!).toString('utf8'));
+      chunks.push(Buffer.from(read.value).toString('utf8'));
     }
     expect(chunks.join('')).toBe('data: {"event":"run.completed"}\n\n');
   });
