@@ -5,8 +5,12 @@ import { SseParser } from '../../test/fake-hermes/sse-reader';
 /** Keep-alive for the small create requests, as any HTTP client pool would. */
 const createAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-/** `POST /v1/runs` on the fake, straight from the client: the floor skips the gateway. */
-export function createUpstreamRun(fakeUrl: string, input: string): Promise<string> {
+/**
+ * `POST /v1/runs` on the fake, straight from the client: the floor skips the gateway. A pooled
+ * connection the fake closed as it was reused (its keep-alive ran out while this busy process
+ * was away) never carried the request: it is sent again, as the gateway does.
+ */
+export function createUpstreamRun(fakeUrl: string, input: string, attempt = 0): Promise<string> {
   const body = JSON.stringify({ input });
   return new Promise((resolve, reject) => {
     const req = request(
@@ -31,7 +35,13 @@ export function createUpstreamRun(fakeUrl: string, input: string): Promise<strin
         });
       },
     );
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && error.code === 'ECONNRESET' && attempt < 2) {
+        resolve(createUpstreamRun(fakeUrl, input, attempt + 1));
+      } else {
+        reject(error);
+      }
+    });
     req.end(body);
   });
 }
