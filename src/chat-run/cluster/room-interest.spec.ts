@@ -39,6 +39,14 @@ describe('RoomInterest', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
+  /** Bound, and past the time in which other instances may still be unknown. */
+  const settled = (): ReturnType<typeof setUp> => {
+    const t = setUp();
+    t.bind();
+    clock += PEERS_KNOWN_AFTER_MS;
+    return t;
+  };
+
   it('keeps a session taken while the other instances may be unknown shared', async () => {
     const t = setUp();
     t.bind();
@@ -49,9 +57,7 @@ describe('RoomInterest', () => {
   });
 
   it('keeps a session to itself once every instance says nobody listens elsewhere', async () => {
-    const t = setUp();
-    t.bind();
-    clock += PEERS_KNOWN_AFTER_MS;
+    const t = settled();
     await t.take('s1');
     expect(t.rooms).toEqual(['session:s1']);
     expect(t.interest.isShared('s1')).toBe(false);
@@ -60,18 +66,14 @@ describe('RoomInterest', () => {
   });
 
   it('shares a session with a socket in its room on another instance', async () => {
-    const t = setUp();
-    t.bind();
-    clock += PEERS_KNOWN_AFTER_MS;
+    const t = settled();
     t.answer(() => Promise.resolve([{ id: 'here' }, { id: 'elsewhere' }]));
     await t.take('s1');
     expect(t.interest.isShared('s1')).toBe(true);
   });
 
   it('shares it when the question fails (an instance that does not answer)', async () => {
-    const t = setUp();
-    t.bind();
-    clock += PEERS_KNOWN_AFTER_MS;
+    const t = settled();
     t.answer(() =>
       Promise.reject(new Error('timeout reached: only 0 responses received out of 1')),
     );
@@ -80,9 +82,7 @@ describe('RoomInterest', () => {
   });
 
   it('shares it for good from a request of another instance, even one that overtakes the answer', async () => {
-    const t = setUp();
-    t.bind();
-    clock += PEERS_KNOWN_AFTER_MS;
+    const t = settled();
     let answerNow: (sockets: { id: string }[]) => void = () => undefined;
     t.answer(() => new Promise((resolve) => (answerNow = resolve)));
     const taking = t.take('s1');
@@ -100,9 +100,7 @@ describe('RoomInterest', () => {
   });
 
   it('forgets a session whose hold ended, and asks again when it is taken again', async () => {
-    const t = setUp();
-    t.bind();
-    clock += PEERS_KNOWN_AFTER_MS;
+    const t = settled();
     await t.take('s1');
     expect(t.interest.isShared('s1')).toBe(false);
     t.end('s1', false);
@@ -113,9 +111,7 @@ describe('RoomInterest', () => {
   });
 
   it('keeps a session taken over from a lapsed hold shared (its old holder may only be stalled)', async () => {
-    const t = setUp();
-    t.bind();
-    clock += PEERS_KNOWN_AFTER_MS;
+    const t = settled();
     t.answer(() => Promise.resolve([]));
     await t.take('s1', true);
     expect(t.rooms).toEqual([]);
@@ -140,9 +136,7 @@ describe('RoomInterest', () => {
   });
 
   it('asks about every private session again when an instance is heard from anew', async () => {
-    const t = setUp();
-    t.bind();
-    clock += PEERS_KNOWN_AFTER_MS;
+    const t = settled();
     t.interest.heard('peer-a');
     t.answer(() => Promise.resolve([]));
     await t.take('s1');
