@@ -267,6 +267,9 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
 
   afterEach(async () => {
     await drain();
+    // As at shutdown: a retry still scheduled (a start that failed) finds the queue closed
+    // instead of a closed database.
+    service.stopAccepting();
     await log.closeAll();
     jest.restoreAllMocks();
   });
@@ -575,11 +578,9 @@ describe('RunQueueService (real store, repository, runtimes and event log on SQL
       expect(queuedEvents('left')).toEqual([0]);
     });
 
-    // BUG (run-queue.service.ts:139 and chat-run.lifecycle.ts:37): both callers of startNext drop
-    // its promise (`void this.startNext(...)`), but it rejects on any database error in acquire,
-    // dequeue or countQueued: an unhandled rejection, which ends a Node process that has no
-    // handler for it (src/ installs none). The session is wedged too: the queued run never
-    // starts, and every later submit queues behind it. `it.failing` passes while the bug is there.
+    // Both callers of startNext drop its promise (`void this.startNext(...)`): a database error
+    // must not become an unhandled rejection (which ends the process), and the queue must not
+    // be wedged; the start is retried with backoff instead.
     it('never rejects from startNext, whose callers drop its promise', async () => {
       await sessions.create({ id: 'left' });
       await queuedRun('left', 'q-left', 'left behind');
