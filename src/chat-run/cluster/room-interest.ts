@@ -28,8 +28,8 @@ const PEER_GONE_MS = 60_000;
  * A session starts out shared (its events are published) whenever this instance takes it, and
  * becomes private only when every other instance has said it has no socket in its room. It is
  * shared again, for as long as this instance holds it, as soon as anything shows a listener
- * elsewhere: a request forwarded from another instance (`resume` joins a socket there, and
- * `run` or `abort` join the sender's socket before forwarding). While the session is held here
+ * elsewhere: a request forwarded from another instance (`resume`, `run` and `abort` have the
+ * holder join the sender's socket there to the room). While the session is held here
  * those are the only ways a socket elsewhere gets into its room, since a request about a held
  * session is carried out by its holder. Every doubt leaves it shared, since a needless publish
  * costs CPU and a missing one would lose events: no answer, a failed question, an answer

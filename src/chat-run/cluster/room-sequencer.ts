@@ -12,6 +12,7 @@ const REPUBLISH_EVERY_MS = 250;
 const ROOM_PREFIX = sessionRoom('');
 /** The "offset" of an event that was not published (it only matters to connection recovery). */
 const NOT_PUBLISHED = '';
+const notPublished = (): string => NOT_PUBLISHED;
 
 /** One session room's delivery state on this instance. */
 interface RoomState {
@@ -75,12 +76,10 @@ export class RoomSequencer {
     let lastPublished: Promise<unknown> = Promise.resolve();
     adapter.publishAndReturnOffset = (message) => {
       if (isRoomEvent(message as ClusterMessage)) {
-        const room = roomOf(message as Broadcast);
-        if (!this.interest.isShared(room.slice(ROOM_PREFIX.length))) {
+        if (!this.interest.isShared(sessionOf(roomOf(message as Broadcast)))) {
           // Not published, but delivered here no sooner than what was published before it
           // (a resuming socket's replay and join come before the live events after them).
-          const after = (): string => NOT_PUBLISHED;
-          return lastPublished.then(after, after);
+          return lastPublished.then(notPublished, notPublished);
         }
       }
       const published = publish(message).catch((error: unknown) => {
@@ -152,7 +151,7 @@ export class RoomSequencer {
   private async repair(adapter: HookableAdapter, room: string, state: RoomState): Promise<void> {
     if (state.repairing) return;
     state.repairing = true;
-    const sessionId = room.slice(ROOM_PREFIX.length);
+    const sessionId = sessionOf(room);
     try {
       while (state.waiting.size > 0) {
         const firstWaiting = Math.min(...state.waiting.keys());
@@ -206,6 +205,11 @@ function isRoomEvent(message: ClusterMessage): message is Broadcast {
 
 function roomOf(message: Broadcast): string {
   return message.data.opts.rooms[0];
+}
+
+/** The session of a session room. */
+function sessionOf(room: string): string {
+  return room.slice(ROOM_PREFIX.length);
 }
 
 /** The room event's seq (checked to be a number by {@link isRoomEvent}). */
