@@ -1,10 +1,10 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ChatRunModule } from './chat-run/chat-run.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { AuthModule } from './common/auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
-import { validationException } from './common/errors/validation';
+import { RequestValidationPipe } from './common/validation/request-validation.pipe';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -36,12 +36,7 @@ export class AppModule {
       providers: [
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            whitelist: true,
-            forbidNonWhitelisted: true,
-            transform: true,
-            exceptionFactory: validationException,
-          }),
+          useValue: new RequestValidationPipe(),
         },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

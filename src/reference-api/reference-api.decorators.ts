@@ -12,7 +12,8 @@ export const REFERENCE_API_DOC_TAG: DocumentTag = {
   description:
     'The session and usage routes of the hermes-studio web client (EKKOLearnAI/hermes-studio), ' +
     'in its shapes, so that it works against this gateway unchanged. Same data and bearer ' +
-    'token as `/api/sessions`; figures the gateway does not keep (costs, billing) are neutral.',
+    'token as `/api/sessions`; figures the gateway does not keep (costs, billing) are neutral. ' +
+    "Parameters a route does not declare are ignored, as that client's own server ignored them.",
 };
 
 /**

@@ -15,11 +15,13 @@ import {
 import {
   ReferenceExportQueryDto,
   ReferenceListSessionsQueryDto,
+  ReferenceMessagesPageQueryDto,
   ReferenceSearchQueryDto,
 } from './dto/reference-sessions.query.dto';
 import {
   ReferenceBatchDeleteResultDto,
   ReferenceDeletedDto,
+  ReferenceMessagesPageDto,
   ReferenceOkDto,
   ReferenceSearchResponseDto,
   ReferenceSessionDetailResponseDto,
@@ -49,10 +51,10 @@ export class ReferenceSessionsController {
   /** Sessions, most recently active first. */
   @Get('sessions')
   async list(
-    @Query() { source, limit }: ReferenceListSessionsQueryDto,
+    @Query() { source, limit, profile }: ReferenceListSessionsQueryDto,
   ): Promise<ReferenceSessionListDto> {
     if (!isGatewaySource(source)) return { sessions: [] };
-    const page = await this.sessions.list({ limit });
+    const page = await this.sessions.list({ limit, profile });
     return { sessions: page.items.map(presentReferenceSession) };
   }
 
@@ -103,6 +105,28 @@ export class ReferenceSessionsController {
         ...presentReferenceSession(session),
         messages: messages.map(presentReferenceMessage),
       },
+    };
+  }
+
+  /**
+   * A page of the transcript counted from the newest message, chronological: what the client
+   * loads when its user scrolls above the messages `resumed` gave.
+   */
+  @Get('sessions/conversations/:id/messages/paginated')
+  @ApiUnknownSession()
+  async messagesPage(
+    @Param() { id }: SessionIdParamDto,
+    @Query() { offset, limit }: ReferenceMessagesPageQueryDto,
+  ): Promise<ReferenceMessagesPageDto> {
+    const session = await this.sessions.get(id);
+    const page = await this.sessions.messages(id, { skip: offset, limit });
+    return {
+      session: presentReferenceSession(session),
+      messages: page.messages.map(presentReferenceMessage),
+      total: page.total,
+      offset,
+      limit,
+      hasMore: page.hasMore,
     };
   }
 

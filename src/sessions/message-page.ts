@@ -11,7 +11,7 @@ import type { MessagePage, MessagePageQuery } from './session.types';
 export async function readMessagePage(
   messages: Repository<MessageEntity>,
   sessionId: string,
-  { before, limit }: MessagePageQuery,
+  { before, skip, limit }: MessagePageQuery,
 ): Promise<MessagePage> {
   const query = messages
     .createQueryBuilder('m')
@@ -24,12 +24,14 @@ export async function readMessagePage(
     .orderBy('m.id', 'DESC')
     .limit(limit + 1);
   if (before !== undefined) query.andWhere('m.id < :before', { before });
+  if (skip) query.offset(skip);
   const { entities, raw } = await query.getRawAndEntities<{ total: string | number }>();
-  // No row to carry the count: nothing before `before` (counted on its own), or no message at all.
+  // No row to carry the count: nothing in the page asked for (counted on its own), or no message
+  // at all.
   const total =
     raw.length > 0
       ? Number(raw[0].total)
-      : before === undefined
+      : before === undefined && !skip
         ? 0
         : await messages.countBy({ sessionId });
   return {

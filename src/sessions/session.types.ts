@@ -93,6 +93,8 @@ export interface Page<T> {
 export interface MessagePageQuery {
   /** Only messages with an id below this one. */
   before?: number;
+  /** How many of the newest messages (below `before`, if given) to pass over: offset paging. */
+  skip?: number;
   limit: number;
 }
 

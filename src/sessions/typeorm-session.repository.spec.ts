@@ -242,6 +242,37 @@ describe('TypeOrmSessionRepository (SQLite in memory, migrated)', () => {
       expect(oldest).toEqual({ messages: all.slice(0, 1), hasMore: false, total: 5 });
     });
 
+    it('pages by offset from the newest, each page chronological', async () => {
+      const all = await sessionWith(5);
+      expect(await repo.listMessages('s1', { limit: 2, skip: 0 })).toEqual({
+        messages: all.slice(3),
+        hasMore: true,
+        total: 5,
+      });
+      expect(await repo.listMessages('s1', { limit: 2, skip: 2 })).toEqual({
+        messages: all.slice(1, 3),
+        hasMore: true,
+        total: 5,
+      });
+      expect(await repo.listMessages('s1', { limit: 2, skip: 4 })).toEqual({
+        messages: all.slice(0, 1),
+        hasMore: false,
+        total: 5,
+      });
+      // Past the oldest: an empty page that still counts the session's messages.
+      expect(await repo.listMessages('s1', { limit: 2, skip: 9 })).toEqual({
+        messages: [],
+        hasMore: false,
+        total: 5,
+      });
+      // Offset and cursor together: the offset counts from the cursor.
+      expect(await repo.listMessages('s1', { limit: 1, skip: 1, before: all[3].id })).toEqual({
+        messages: all.slice(1, 2),
+        hasMore: true,
+        total: 5,
+      });
+    });
+
     it('is an empty page before the first message', async () => {
       const all = await sessionWith(3);
       expect(await repo.listMessages('s1', { limit: 2, before: all[0].id })).toEqual({

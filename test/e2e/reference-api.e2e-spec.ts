@@ -8,6 +8,7 @@ import {
   batchDeleteResult,
   contextLength,
   hermesMessage,
+  messagesPage,
   okResponse,
   searchResponse,
   sessionDetailResponse,
@@ -112,6 +113,7 @@ describe('hermes-studio session routes (e2e)', () => {
       ['get', '/api/hermes/sessions/hermes'],
       ['get', `/api/hermes/sessions/hermes/${CHAT}`],
       ['get', `/api/hermes/sessions/${CHAT}`],
+      ['get', `/api/hermes/sessions/conversations/${CHAT}/messages/paginated`],
       ['delete', `/api/hermes/sessions/${CHAT}`],
       ['post', '/api/hermes/sessions/batch-delete'],
       ['post', `/api/hermes/sessions/${CHAT}/rename`],
@@ -186,14 +188,36 @@ describe('hermes-studio session routes (e2e)', () => {
       expect(expectShape(other.body, sessionList)).toEqual({ sessions: [] });
     });
 
-    it.each([[{ limit: 0 }], [{ limit: 'lots' }], [{ source: 'no spaces' }], [{ cursor: 'x' }]])(
-      'refuses %j naming the parameter',
-      async (query) => {
-        const res = await api().get('/api/hermes/sessions').query(query).set(t.auth).expect(400);
-        expect(res.body.code).toBe('invalid_payload');
-        expect(res.body.message).toContain(Object.keys(query)[0]);
-      },
-    );
+    it('honours profile, and ignores what it does not declare, as the client’s server did', async () => {
+      // What newer versions of the client send along.
+      const own = await api()
+        .get('/api/hermes/sessions')
+        .query({ profile: 'default', includeArchived: 'true', cursor: 'x' })
+        .set(t.auth)
+        .expect(200);
+      expect(expectShape(own.body, sessionList).sessions.map((s) => s.id)).toEqual([NOTES, CHAT]);
+      const other = await api()
+        .get('/api/hermes/sessions')
+        .query({ profile: 'research' })
+        .set(t.auth)
+        .expect(200);
+      expect(other.body).toEqual({ sessions: [] });
+      // The gateway's own routes still refuse a parameter they do not know.
+      const native = await api().get('/api/sessions').query({ cursr: 'x' }).set(t.auth).expect(400);
+      expect(native.body).toMatchObject({ code: 'invalid_payload' });
+      expect(native.body.message).toContain('cursr');
+    });
+
+    it.each([
+      [{ limit: 0 }],
+      [{ limit: 'lots' }],
+      [{ source: 'no spaces' }],
+      [{ profile: '../x' }],
+    ])('refuses %j naming the parameter', async (query) => {
+      const res = await api().get('/api/hermes/sessions').query(query).set(t.auth).expect(400);
+      expect(res.body.code).toBe('invalid_payload');
+      expect(res.body.message).toContain(Object.keys(query)[0]);
+    });
   });
 
   describe('the upstream history (/api/hermes/sessions/hermes)', () => {
@@ -251,6 +275,78 @@ describe('hermes-studio session routes (e2e)', () => {
       const res = await api().get('/api/hermes/sessions/nope').set(t.auth).expect(404);
       expect(res.body).toMatchObject({ statusCode: 404, code: 'unknown_session' });
       await api().get('/api/hermes/sessions/bad%20id').set(t.auth).expect(400);
+    });
+  });
+
+  describe('GET /api/hermes/sessions/conversations/:id/messages/paginated', () => {
+    const page = (id: string, query: Record<string, unknown>) =>
+      api()
+        .get(`/api/hermes/sessions/conversations/${id}/messages/paginated`)
+        .query(query)
+        .set(t.auth);
+
+    it('pages from the newest message, each page chronological', async () => {
+      const stored = await storedMessages(CHAT);
+      const ids = stored.map((m) => m.id);
+      const detail = await api().get(`/api/hermes/sessions/${CHAT}`).set(t.auth).expect(200);
+      const { messages: _all, ...session } = detail.body.session;
+
+      const newest = expectShape(
+        (await page(CHAT, { offset: 0, limit: 3 }).expect(200)).body,
+        messagesPage,
+      );
+      expect(newest).toEqual({
+        session,
+        messages: detail.body.session.messages.slice(1),
+        total: 4,
+        offset: 0,
+        limit: 3,
+        hasMore: true,
+      });
+      const older = (await page(CHAT, { offset: 3, limit: 3 }).expect(200)).body;
+      expect(older).toMatchObject({ total: 4, offset: 3, limit: 3, hasMore: false });
+      expect(older.messages.map((m: { id: number }) => m.id)).toEqual(ids.slice(0, 1));
+      const past = (await page(CHAT, { offset: 9, limit: 3 }).expect(200)).body;
+      expect(past).toMatchObject({ messages: [], total: 4, hasMore: false });
+    });
+
+    it('loads what resume left out, as the client does when its user scrolls up', async () => {
+      const LONG = 'ref-long';
+      await api().post('/api/sessions').set(t.auth).send({ id: LONG }).expect(201);
+      try {
+        const turns = Array.from({ length: 230 }, (_, i) => ({
+          role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+          content: `turn ${i}`,
+        }));
+        await appendMessages(t.app.get(TranscriptStore), t.app.get(GroupCommit), LONG, turns);
+        // The client resumes a chat without an ack, and shows the page `resumed` carries.
+        const client = await ChatClient.connect(t.url, { token: t.token });
+        client.socket.emit('resume', { session_id: LONG });
+        const resumed = await client.waitFor('resumed').finally(() => client.close());
+        const shown = resumed.messages as { id: number; content: string }[];
+        expect(resumed).toMatchObject({ hasMoreBefore: true, messageTotal: 230 });
+        expect(shown.length).toBeLessThan(230);
+
+        const rest = expectShape(
+          (await page(LONG, { offset: shown.length, limit: 300 }).expect(200)).body,
+          messagesPage,
+        );
+        expect(rest).toMatchObject({ total: 230, offset: shown.length, hasMore: false });
+        const whole = [...rest.messages, ...shown].map((m) => m.content);
+        expect(whole).toEqual(turns.map((turn) => turn.content));
+      } finally {
+        await api().delete(`/api/hermes/sessions/${LONG}`).set(t.auth).expect(200);
+      }
+    });
+
+    it('answers 404 for an unknown session and 400 for a bad offset or limit', async () => {
+      const unknown = await page('nope', {}).expect(404);
+      expect(unknown.body).toMatchObject({ code: 'unknown_session' });
+      for (const query of [{ offset: -1 }, { limit: 0 }, { limit: 1001 }, { offset: 'x' }]) {
+        const res = await page(CHAT, query).expect(400);
+        expect(res.body.code).toBe('invalid_payload');
+        expect(res.body.message).toContain(Object.keys(query)[0]);
+      }
     });
   });
 
@@ -475,6 +571,13 @@ describe('hermes-studio session routes (e2e)', () => {
         .set(t.auth)
         .expect(200);
       expect(named.body).toEqual({ context_length: 64000 });
+      // Newer versions of the client name the provider and model too: ignored.
+      const withModel = await api()
+        .get('/api/hermes/sessions/context-length')
+        .query({ profile: 'default', provider: 'nous', model: 'hermes-4' })
+        .set(t.auth)
+        .expect(200);
+      expect(withModel.body).toEqual({ context_length: 64000 });
       const unknown = await api()
         .get('/api/hermes/sessions/context-length')
         .query({ profile: 'nope' })
@@ -560,7 +663,11 @@ describe('hermes-studio session routes (e2e)', () => {
       const res = await api()
         .post('/api/hermes/sessions/batch-delete')
         .set(t.auth)
-        .send({ ids: ['ref-batch-1', 'ref-missing', 'ref-batch-2'] })
+        // `sessions` is what newer versions of the client send along: ignored.
+        .send({
+          ids: ['ref-batch-1', 'ref-missing', 'ref-batch-2'],
+          sessions: [{ id: 'ref-batch-1', profile: 'default' }],
+        })
         .expect(200);
       expect(expectShape(res.body, batchDeleteResult)).toEqual({
         deleted: 2,
@@ -610,6 +717,7 @@ describe('hermes-studio session routes (e2e)', () => {
         'get /api/hermes/search/sessions',
         'post /api/hermes/sessions/batch-delete',
         'get /api/hermes/sessions/{id}',
+        'get /api/hermes/sessions/conversations/{id}/messages/paginated',
         'delete /api/hermes/sessions/{id}',
         'post /api/hermes/sessions/{id}/rename',
         'post /api/hermes/sessions/{id}/workspace',
@@ -626,6 +734,12 @@ describe('hermes-studio session routes (e2e)', () => {
     expect(parameters('/api/hermes/sessions/{id}/export')).toEqual(['ext', 'id', 'mode', 'token']);
     expect(parameters('/api/hermes/search/sessions')).toEqual(['limit', 'q', 'source']);
     expect(parameters('/api/hermes/usage/stats')).toEqual(['days']);
+    expect(parameters('/api/hermes/sessions')).toEqual(['limit', 'profile', 'source']);
+    expect(parameters('/api/hermes/sessions/conversations/{id}/messages/paginated')).toEqual([
+      'id',
+      'limit',
+      'offset',
+    ]);
     expect(docs.body.components.schemas.ReferenceSessionDto.properties).toHaveProperty(
       'cost_status',
     );

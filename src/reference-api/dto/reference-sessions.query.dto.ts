@@ -1,14 +1,19 @@
-import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ApiOptionalInteger } from '../../common/http/openapi.decorators';
+import { PROFILE_NAME, PROFILE_NAME_MESSAGE } from '../../common/validation/profile-name';
+import { IgnoresUnknownFields } from '../../common/validation/request-validation.pipe';
+import { ListMessagesQueryDto } from '../../sessions/dto/list-messages.query.dto';
 import { SearchSessionsQueryDto } from '../../sessions/dto/search-sessions.query.dto';
 
 /**
- * Query strings of the hermes-studio client's session routes, validated like every other query
- * of the API (unknown parameters are refused).
+ * Query strings of the hermes-studio client's session routes. Each declared parameter is
+ * validated like every other query of the API; parameters they do not declare (newer versions of
+ * that client send more, such as `includeArchived`) are dropped, as its own server ignored them.
  */
 
+@IgnoresUnknownFields()
 export class ReferenceSourceQueryDto {
   /**
    * Only sessions of this source. Any source name is accepted, but every gateway session is
@@ -21,6 +26,12 @@ export class ReferenceSourceQueryDto {
 }
 
 export class ReferenceListSessionsQueryDto extends ReferenceSourceQueryDto {
+  /** Only sessions of this Hermes profile. */
+  @ApiPropertyOptional({ example: 'default' })
+  @IsOptional()
+  @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
+  profile?: string;
+
   /** Most sessions to list. */
   @ApiOptionalInteger({ example: 200 })
   @IsOptional()
@@ -32,14 +43,29 @@ export class ReferenceListSessionsQueryDto extends ReferenceSourceQueryDto {
 }
 
 /** `q` and `limit` as the gateway's own search takes them, and `source`. */
+@IgnoresUnknownFields()
 export class ReferenceSearchQueryDto extends IntersectionType(
   SearchSessionsQueryDto,
   ReferenceSourceQueryDto,
 ) {}
 
+/** A page counted from the newest message: `offset` newest messages passed over, then `limit`. */
+@IgnoresUnknownFields()
+export class ReferenceMessagesPageQueryDto extends PickType(ListMessagesQueryDto, ['limit']) {
+  /** How many of the newest messages to pass over. */
+  @ApiOptionalInteger({ example: 300 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(2 ** 31 - 1)
+  offset: number = 0;
+}
+
 export const REFERENCE_EXPORT_MODES = ['full', 'compressed'] as const;
 export const REFERENCE_EXPORT_EXTENSIONS = ['json', 'txt'] as const;
 
+@IgnoresUnknownFields()
 export class ReferenceExportQueryDto {
   /**
    * `compressed` is accepted and gives the full transcript too: the gateway never changes the

@@ -120,6 +120,30 @@ export class ReferenceSessionDetailResponseDto {
   session!: ReferenceSessionDetailDto;
 }
 
+/** A page of a transcript counted from its newest message (the client's older-messages loader). */
+export class ReferenceMessagesPageDto {
+  session!: ReferenceSessionDto;
+
+  /** Chronological: the oldest of the page first. */
+  messages!: ReferenceMessageDto[];
+
+  /** Messages in the session when the page was read. */
+  @ApiInteger({ example: 1240 })
+  total!: number;
+
+  /** The newest messages passed over, as asked. */
+  @ApiInteger({ example: 300 })
+  offset!: number;
+
+  /** The page size, as asked. */
+  @ApiInteger({ example: 300 })
+  limit!: number;
+
+  /** Whether older messages come before this page. */
+  @ApiProperty({ example: true })
+  hasMore!: boolean;
+}
+
 export class ReferenceSearchResultDto extends ReferenceSessionDto {
   /** The newest matching message, or null when only the title or preview matched. */
   @ApiInteger({ example: 4815 })

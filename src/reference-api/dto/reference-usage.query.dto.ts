@@ -4,9 +4,15 @@ import { ArrayMaxSize, IsArray, IsOptional, Matches } from 'class-validator';
 import { ID_PATTERN, ID_RULE, SESSION_ID_EXAMPLE } from '../../sessions/dto/ids';
 import { UsageStatsQueryDto } from '../../usage/dto/usage.dto';
 import { PROFILE_NAME, PROFILE_NAME_MESSAGE } from '../../common/validation/profile-name';
+import { IgnoresUnknownFields } from '../../common/validation/request-validation.pipe';
 
-/** Query strings of the hermes-studio client's usage routes. */
+/**
+ * Query strings of the hermes-studio client's usage routes. Parameters they do not declare (that
+ * client's newer versions send more, such as `provider` and `model`) are dropped, as its own server
+ * ignored them.
+ */
 
+@IgnoresUnknownFields()
 export class ReferenceUsageQueryDto {
   /** Session ids, comma-separated; unknown ids are left out of the answer. */
   @ApiPropertyOptional({ example: [SESSION_ID_EXAMPLE, '8c1d5e2a-0b3f-4a6c-9d7e-1f2a3b4c5d6e'] })
@@ -20,6 +26,7 @@ export class ReferenceUsageQueryDto {
   ids: string[] = [];
 }
 
+@IgnoresUnknownFields()
 export class ReferenceContextLengthQueryDto {
   /** Hermes profile; `default` when omitted. */
   @ApiPropertyOptional({ example: 'default' })
@@ -29,4 +36,5 @@ export class ReferenceContextLengthQueryDto {
 }
 
 /** `days` as the gateway's own usage statistics take it. */
+@IgnoresUnknownFields()
 export class ReferenceUsageStatsQueryDto extends PickType(UsageStatsQueryDto, ['days']) {}

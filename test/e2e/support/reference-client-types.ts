@@ -70,6 +70,17 @@ export type HermesMessage = Infer<typeof hermesMessage>;
 export const sessionDetail = extend(sessionSummary, { messages: arrayOf(hermesMessage) });
 export type SessionDetail = Infer<typeof sessionDetail>;
 
+/** `PaginatedSessionMessages`: `fetchSessionMessagesPage`, the older messages of a long chat. */
+export const messagesPage = object({
+  session: sessionSummary,
+  messages: arrayOf(hermesMessage),
+  total: number,
+  offset: number,
+  limit: number,
+  hasMore: boolean,
+});
+export type PaginatedSessionMessages = Infer<typeof messagesPage>;
+
 export const sessionSearchResult = extend(sessionSummary, {
   matched_message_id: nullable(integer),
   snippet: string,
