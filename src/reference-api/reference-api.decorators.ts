@@ -1,7 +1,8 @@
 import { applyDecorators, Controller } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiTags } from '@nestjs/swagger';
 import { ApiBearerToken, ApiInvalidInput } from '../common/errors/error-responses.decorators';
 import type { DocumentTag } from '../common/http/openapi';
+import { UNKNOWN_FIELDS_EXTENSION } from '../common/validation/request-validation.pipe';
 
 /** The Swagger tag of the routes served for the hermes-studio web client. */
 export const REFERENCE_API_TAG = 'hermes-studio compatible';
@@ -18,7 +19,8 @@ export const REFERENCE_API_DOC_TAG: DocumentTag = {
 
 /**
  * A controller of the hermes-studio compatible routes: under `/api/hermes`, in their Swagger
- * tag, behind the bearer token like every other route, with the API's coded errors.
+ * tag, behind the bearer token like every other route, with the API's coded errors. Their
+ * inputs ignore unknown fields (`@IgnoresUnknownFields()`), which the document says of each.
  */
 export const ReferenceApiController = (): ClassDecorator =>
   applyDecorators(
@@ -26,4 +28,5 @@ export const ReferenceApiController = (): ClassDecorator =>
     ApiTags(REFERENCE_API_TAG),
     ApiBearerToken(),
     ApiInvalidInput(),
+    ApiExtension(UNKNOWN_FIELDS_EXTENSION, 'ignored'),
   );

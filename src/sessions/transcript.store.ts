@@ -56,7 +56,10 @@ export interface CountedUpdate extends MessageUpdate {
 /** What happened to a session row along with some writes, folded into one UPDATE. */
 export interface SessionChange {
   addedMessages?: number;
-  /** The first user text, kept as the preview if the session has none yet. */
+  /**
+   * The first user text, kept as the preview if the session has none yet, and as the title of
+   * a session that gets its first message untitled (one created before its first run).
+   */
   previewFrom?: string;
   context?: ContextEstimate;
   usage?: TokenTotals;
@@ -240,6 +243,7 @@ function touchSessionSql(sessions: string): string {
   return (
     `UPDATE ${sessions} SET message_count = message_count + ?, last_active = ?, ` +
     `preview = COALESCE(preview, ?), ` +
+    `title = CASE WHEN message_count = 0 THEN COALESCE(title, ?) ELSE title END, ` +
     `context_input_tokens = COALESCE(?, context_input_tokens), ` +
     `context_output_tokens = COALESCE(?, context_output_tokens), ` +
     `input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, ` +
@@ -289,10 +293,12 @@ function transcriptStatements(sql: SqlClient) {
 
 function changeParams(change: SessionChange): SqlParam[] {
   const usage = change.usage;
+  const preview = change.previewFrom ? makePreview(change.previewFrom) || null : null;
   return [
     change.addedMessages ?? 0,
     change.at,
-    change.previewFrom ? makePreview(change.previewFrom) || null : null,
+    preview,
+    preview,
     change.context?.inputTokens ?? null,
     change.context?.outputTokens ?? null,
     usage?.inputTokens ?? 0,

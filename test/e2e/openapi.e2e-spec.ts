@@ -24,6 +24,9 @@ import { validatedFields } from './support/validated-inputs';
  * fails here without this file naming it. The last tests call every route with its documented
  * examples and hold the answers against the document.
  */
+/** Routes without an input the server could refuse as invalid. */
+const UNREFUSABLE = ['GET /metrics', 'GET /api/health'];
+
 describe('OpenAPI document (e2e)', () => {
   const BODY_LIMIT = 4096;
   let t: TestApp;
@@ -214,6 +217,26 @@ describe('OpenAPI document (e2e)', () => {
       expect(after.checkedBodies).toBeGreaterThan(15);
     });
 
+    it('ignores unknown fields where the document says so, and only on the hermes-studio routes', async () => {
+      const lenient = routes.filter((route) => route.operation['x-unknown-fields'] === 'ignored');
+      expect(lenient.length).toBeGreaterThan(10);
+      expect(lenient.filter((route) => !route.path.startsWith('/api/hermes/'))).toEqual([]);
+      const wrong: string[] = [];
+      for (const route of ordered().filter((r) => lenient.includes(r))) {
+        const example = exampleRequest(doc, route);
+        const unknown = withUnknownField(route, example);
+        if (!unknown) continue;
+        const plain = await send(t.url, route.method, example, t.auth);
+        const extended = await send(t.url, route.method, unknown, t.auth);
+        if (extended.status !== plain.status || plain.status === 400) {
+          wrong.push(
+            `${route.label}: ${extended.status} with an unknown field, ${plain.status} without`,
+          );
+        }
+      }
+      expect(wrong).toEqual([]);
+    });
+
     it('refuses a missing token, invalid input and an oversized body as documented', async () => {
       const refusals: [Route, ExampleRequest, Record<string, string>, number][] = [];
       for (const route of routes) {
@@ -231,6 +254,10 @@ describe('OpenAPI document (e2e)', () => {
         }
       }
       expect(refusals.filter(([, , , status]) => status === 413).length).toBeGreaterThan(0);
+      const invalidFor = new Set(refusals.filter(([, , , s]) => s === 400).map(([r]) => r.label));
+      expect(routes.filter((route) => !invalidFor.has(route.label)).map((r) => r.label)).toEqual(
+        UNREFUSABLE,
+      );
       const wrong: string[] = [];
       for (const [route, example, headers, status] of refusals) {
         const answer = await send(t.url, route.method, example, headers);
@@ -274,19 +301,42 @@ function exampleSessionId(doc: OpenApiDocument): string {
   return id.schema.example;
 }
 
-/**
- * A request the route's validation must refuse: an unknown query parameter or body field (the
- * API refuses unknown fields), or else a path parameter outside its pattern.
- */
-function invalidRequest(route: Route, example: ExampleRequest): ExampleRequest | undefined {
-  const parameters = route.operation.parameters ?? [];
-  if (parameters.some((parameter) => parameter.in === 'query')) {
+/** The example request with a query parameter or body field the route does not declare. */
+function withUnknownField(route: Route, example: ExampleRequest): ExampleRequest | undefined {
+  if ((route.operation.parameters ?? []).some((parameter) => parameter.in === 'query')) {
     return { ...example, query: [...example.query, ['not_a_parameter', '1']] };
   }
   if (example.body !== undefined) return { ...example, body: { ...example.body, not_a_field: 1 } };
+  return undefined;
+}
+
+/**
+ * A request the route's validation must refuse: an unknown query parameter or body field (the
+ * API refuses unknown fields, but on routes documented to ignore them), else a declared integer
+ * parameter that is no number, a body without its fields, or a path parameter outside its
+ * pattern.
+ */
+function invalidRequest(route: Route, example: ExampleRequest): ExampleRequest | undefined {
+  if (route.operation['x-unknown-fields'] !== 'ignored') {
+    const unknown = withUnknownField(route, example);
+    if (unknown) return unknown;
+  }
+  const parameters = route.operation.parameters ?? [];
+  const integer = parameters.find(
+    (parameter) => parameter.in === 'query' && parameter.schema.type === 'integer',
+  );
+  if (integer) {
+    const query = example.query.filter(([name]) => name !== integer.name);
+    return { ...example, query: [...query, [integer.name, 'not-a-number']] };
+  }
+  if (example.body !== undefined) return { ...example, body: {} };
   const patterned = parameters.find(
-    (parameter) => parameter.in === 'path' && parameter.schema.pattern,
+    (parameter) => parameter.schema.pattern ?? parameter.schema.items?.pattern,
   );
   if (!patterned) return undefined;
+  if (patterned.in === 'query') {
+    const query = example.query.filter(([name]) => name !== patterned.name);
+    return { ...example, query: [...query, [patterned.name, '!']] };
+  }
   return { ...example, path: example.path.replace(String(patterned.schema.example), '%21') };
 }

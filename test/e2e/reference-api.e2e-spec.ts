@@ -15,6 +15,7 @@ import {
   sessionList,
   sessionsUsage,
   sessionSummary,
+  type SessionSummary,
   sessionUsage,
   usageStats,
 } from './support/reference-client-types';
@@ -463,6 +464,36 @@ describe('hermes-studio session routes (e2e)', () => {
         .send({ workspace: '' })
         .expect(200);
       await api().get('/api/sessions/ref-never').set(t.auth).expect(404);
+    });
+
+    it('leaves such a chat to be titled by its first message, as a chat started by a run is', async () => {
+      const id = 'ref-titled-later';
+      const titleOf = async () => {
+        const res = await api().get(`/api/hermes/sessions/${id}`).set(t.auth).expect(200);
+        return (res.body as { session: SessionSummary }).session.title;
+      };
+      try {
+        await api()
+          .post(`/api/hermes/sessions/${id}/workspace`)
+          .set(t.auth)
+          .send({ workspace: '/srv/beds' })
+          .expect(200);
+        expect(await titleOf()).toBeNull();
+        await runChat(id, 'Plan the raised garden beds');
+        expect(await titleOf()).toBe('Plan the raised garden beds');
+        // Only the first message titles it; a title given by the user stays.
+        await runChat(id, 'And the paths between them');
+        expect(await titleOf()).toBe('Plan the raised garden beds');
+        await api()
+          .post(`/api/hermes/sessions/${id}/rename`)
+          .set(t.auth)
+          .send({ title: 'Beds' })
+          .expect(200);
+        await runChat(id, 'One more thing');
+        expect(await titleOf()).toBe('Beds');
+      } finally {
+        await api().delete(`/api/hermes/sessions/${id}`).set(t.auth).expect(200);
+      }
     });
 
     it('needs a string', async () => {

@@ -6,6 +6,12 @@ import { validationException } from '../errors/validation';
 const IGNORES_UNKNOWN_FIELDS = Symbol('ignoresUnknownFields');
 
 /**
+ * The OpenAPI extension that says so of an operation (`'x-unknown-fields': 'ignored'`), for the
+ * routes whose inputs are marked {@link IgnoresUnknownFields}.
+ */
+export const UNKNOWN_FIELDS_EXTENSION = 'x-unknown-fields';
+
+/**
  * Marks a query or body DTO whose unknown fields are dropped rather than refused. For routes
  * served to a client written against another server, which sends parameters this API does not
  * use (that server ignored what it did not know); every declared field is still validated.

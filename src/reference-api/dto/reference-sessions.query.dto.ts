@@ -27,7 +27,7 @@ export class ReferenceSourceQueryDto {
 
 export class ReferenceListSessionsQueryDto extends ReferenceSourceQueryDto {
   /** Only sessions of this Hermes profile. */
-  @ApiPropertyOptional({ example: 'default' })
+  @ApiPropertyOptional({ example: 'default', pattern: PROFILE_NAME.source })
   @IsOptional()
   @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
   profile?: string;

@@ -15,7 +15,10 @@ import { IgnoresUnknownFields } from '../../common/validation/request-validation
 @IgnoresUnknownFields()
 export class ReferenceUsageQueryDto {
   /** Session ids, comma-separated; unknown ids are left out of the answer. */
-  @ApiPropertyOptional({ example: [SESSION_ID_EXAMPLE, '8c1d5e2a-0b3f-4a6c-9d7e-1f2a3b4c5d6e'] })
+  @ApiPropertyOptional({
+    example: [SESSION_ID_EXAMPLE, '8c1d5e2a-0b3f-4a6c-9d7e-1f2a3b4c5d6e'],
+    pattern: ID_PATTERN.source,
+  })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.split(',').filter((id) => id.length > 0) : value,
@@ -29,7 +32,7 @@ export class ReferenceUsageQueryDto {
 @IgnoresUnknownFields()
 export class ReferenceContextLengthQueryDto {
   /** Hermes profile; `default` when omitted. */
-  @ApiPropertyOptional({ example: 'default' })
+  @ApiPropertyOptional({ example: 'default', pattern: PROFILE_NAME.source })
   @IsOptional()
   @Matches(PROFILE_NAME, { message: PROFILE_NAME_MESSAGE })
   profile?: string;

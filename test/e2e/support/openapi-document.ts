@@ -38,6 +38,8 @@ export interface Operation {
   requestBody?: { content: Record<string, MediaType> };
   responses: Record<string, { description: string; content?: Record<string, MediaType> }>;
   security?: Record<string, string[]>[];
+  /** `ignored` where the route drops query parameters and body fields it does not declare. */
+  'x-unknown-fields'?: 'ignored';
 }
 
 export interface OpenApiDocument {
