@@ -72,6 +72,7 @@ export class ResumeService {
         })),
         // The page's own count (one snapshot with the page) plus the drafts it does not hold.
         messageTotal: page.total + appended,
+        messageLoadedCount: page.messages.length,
         hasMoreBefore: page.hasMore,
         seq: this.log.latestSeq(sessionId),
         ...(replay ? { replayed: replay.complete } : {}),
@@ -104,6 +105,7 @@ export class ResumeService {
       queueLength: 0,
       queue: [],
       messageTotal: 0,
+      messageLoadedCount: 0,
       hasMoreBefore: false,
       seq: 0,
       ...(replayed === undefined ? {} : { replayed }),

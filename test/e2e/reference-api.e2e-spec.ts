@@ -327,12 +327,15 @@ describe('hermes-studio session routes (e2e)', () => {
         const shown = resumed.messages as { id: number; content: string }[];
         expect(resumed).toMatchObject({ hasMoreBefore: true, messageTotal: 230 });
         expect(shown.length).toBeLessThan(230);
+        // The client's first offset: the stored messages `resumed` gave.
+        expect(resumed.messageLoadedCount).toBe(shown.length);
+        const offset = resumed.messageLoadedCount as number;
 
         const rest = expectShape(
-          (await page(LONG, { offset: shown.length, limit: 300 }).expect(200)).body,
+          (await page(LONG, { offset, limit: 300 }).expect(200)).body,
           messagesPage,
         );
-        expect(rest).toMatchObject({ total: 230, offset: shown.length, hasMore: false });
+        expect(rest).toMatchObject({ total: 230, offset, hasMore: false });
         const whole = [...rest.messages, ...shown].map((m) => m.content);
         expect(whole).toEqual(turns.map((turn) => turn.content));
       } finally {

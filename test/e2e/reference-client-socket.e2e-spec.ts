@@ -46,6 +46,7 @@ describe('/chat-run for the reference web client (e2e)', () => {
       queueLength: 0,
       queue: [],
       messageTotal: 0,
+      messageLoadedCount: 0,
       hasMoreBefore: false,
       seq: 0,
     };
@@ -141,7 +142,7 @@ describe('/chat-run for the reference web client (e2e)', () => {
       expect(early.messageTotal).toBe(2);
 
       const narrow = await resumeNow('total', 1);
-      expect(narrow).toMatchObject({ hasMoreBefore: true, messageTotal: 2 });
+      expect(narrow).toMatchObject({ hasMoreBefore: true, messageTotal: 2, messageLoadedCount: 1 });
       expect(narrow.messages).toHaveLength(1);
 
       // After the periodic write stored the partial reply.
@@ -170,6 +171,12 @@ describe('/chat-run for the reference web client (e2e)', () => {
       expect(mid.isWorking).toBe(true);
       expect(mid.hasMoreBefore).toBe(false);
       expect(mid.messageTotal).toBe((mid.messages as unknown[]).length);
+      // The stored messages of the page come first; drafts the page lacks (if any) follow.
+      const midMessages = mid.messages as { id: number }[];
+      const loaded = mid.messageLoadedCount as number;
+      expect(loaded).toBeGreaterThan(0);
+      expect(loaded).toBeLessThanOrEqual(midMessages.length);
+      expect(midMessages.slice(0, loaded).every((m) => m.id > 0)).toBe(true);
 
       await runner.waitFor('run.completed', (e) => e.session_id === 'total-tools', 10000);
       const after = await resumeNow('total-tools');

@@ -105,6 +105,11 @@ export interface ResumedPayload {
   queue: QueueItemView[];
   /** How many messages a full listing holds (`messages.length <= messageTotal`). */
   messageTotal: number;
+  /**
+   * How many of `messages` are stored messages of the page (not the active run's drafts added
+   * to it): the offset, from the newest, of the next older page.
+   */
+  messageLoadedCount: number;
   hasMoreBefore: boolean;
   /** Latest seq of the session. */
   seq: number;
