@@ -9,6 +9,7 @@ import {
 } from '../database/sql/sql-client';
 import { TokenCounter } from '../tokens/token-counter';
 import { makePreview, parseToolCalls } from './session.mapper';
+import { transcriptStatements } from './transcript.statements';
 import type {
   ContextEstimate,
   HistoryMessage,
@@ -53,6 +54,18 @@ export interface CountedUpdate extends MessageUpdate {
   tokenCount?: number;
 }
 
+/**
+ * A stored message whose text only grew (a draft still streaming): the text added since it was
+ * stored, so that a long reply's periodic writes cost what streamed meanwhile, not the whole
+ * reply again. Its other fields are set as they are.
+ */
+export interface MessageAppend extends Omit<MessageUpdate, 'content' | 'reasoning'> {
+  /** Text after the stored content ('' for none). */
+  contentTail: string;
+  /** Reasoning after the stored reasoning ('' for none); null while it has none at all. */
+  reasoningTail: string | null;
+}
+
 /** What happened to a session row along with some writes, folded into one UPDATE. */
 export interface SessionChange {
   addedMessages?: number;
@@ -65,10 +78,6 @@ export interface SessionChange {
   usage?: TokenTotals;
   at: number;
 }
-
-const MESSAGE_COLUMNS =
-  'id, session_id, role, content, reasoning, tool_calls, tool_call_id, tool_name, ' +
-  'finish_reason, run_id, token_count, timestamp';
 
 /**
  * The run path's door to session and message rows (the REST side's is `SessionRepository`): a
@@ -162,23 +171,36 @@ export class TranscriptStore {
     return ids;
   }
 
+  /** Rewrites messages whole (`CountedUpdate`) or appends to them (`MessageAppend`). */
   async updateMessages(
     tx: SqlExecutor,
     sessionId: string,
-    updates: readonly CountedUpdate[],
+    updates: readonly (CountedUpdate | MessageAppend)[],
   ): Promise<void> {
     for (const update of updates) {
-      await tx.run(this.statements.updateMessage, [
-        update.content,
-        update.reasoning,
+      const fields = [
         toolCallsColumn(update.toolCalls),
         update.toolCallId,
         update.toolName,
         update.finishReason,
-        update.tokenCount ?? null,
-        update.id,
-        sessionId,
-      ]);
+      ];
+      await ('contentTail' in update
+        ? tx.run(this.statements.appendToMessage, [
+            update.contentTail,
+            update.reasoningTail,
+            update.reasoningTail,
+            ...fields,
+            update.id,
+            sessionId,
+          ])
+        : tx.run(this.statements.updateMessage, [
+            update.content,
+            update.reasoning,
+            ...fields,
+            update.tokenCount ?? null,
+            update.id,
+            sessionId,
+          ]));
     }
   }
 
@@ -236,59 +258,6 @@ export class TranscriptStore {
     const rows = await this.sql.all(this.statements.ofRun, [sessionId, runId]);
     return rows.map(messageOf);
   }
-}
-
-/** The one UPDATE of a session row that writes of the run path make (see `SessionChange`). */
-function touchSessionSql(sessions: string): string {
-  return (
-    `UPDATE ${sessions} SET message_count = message_count + ?, last_active = ?, ` +
-    `preview = COALESCE(preview, ?), ` +
-    `title = CASE WHEN message_count = 0 THEN COALESCE(title, ?) ELSE title END, ` +
-    `context_input_tokens = COALESCE(?, context_input_tokens), ` +
-    `context_output_tokens = COALESCE(?, context_output_tokens), ` +
-    `input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, ` +
-    `cache_read_tokens = cache_read_tokens + ?, cache_write_tokens = cache_write_tokens + ?, ` +
-    `reasoning_tokens = reasoning_tokens + ?`
-  );
-}
-
-/** The store's statements, prepared once. */
-function transcriptStatements(sql: SqlClient) {
-  const sessions = sql.table('sessions');
-  const messages = sql.table('messages');
-  return {
-    facts: sql.statement(
-      `SELECT id, profile, workspace, created_at, message_count, context_input_tokens, ` +
-        `context_output_tokens FROM ${sessions} WHERE id = ?`,
-    ),
-    createSession: sql.statement(
-      `INSERT INTO ${sessions} (id, profile, model, title, preview, message_count, created_at, ` +
-        `last_active) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    ),
-    insertMessage: sql.statement(
-      `INSERT INTO ${messages} (session_id, role, content, reasoning, tool_calls, tool_call_id, ` +
-        `tool_name, finish_reason, run_id, token_count, timestamp) ` +
-        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    ),
-    updateMessage: sql.statement(
-      `UPDATE ${messages} SET content = ?, reasoning = ?, tool_calls = ?, tool_call_id = ?, ` +
-        `tool_name = ?, finish_reason = ?, token_count = COALESCE(?, token_count) ` +
-        `WHERE id = ? AND session_id = ?`,
-    ),
-    touchSession: sql.statement(`${touchSessionSql(sessions)} WHERE id = ?`),
-    touchSame: sql.statement(`${touchSessionSql(sessions)} WHERE id = ? AND created_at = ?`),
-    history: sql.statement(
-      `SELECT id, role, content, tool_calls, tool_call_id, tool_name, token_count ` +
-        `FROM ${messages} WHERE session_id = ? AND id > ? AND id <= ? ORDER BY id`,
-    ),
-    tokensAfter: sql.statement(
-      `SELECT role, COALESCE(SUM(token_count), 0) AS tokens, COUNT(*) AS messages ` +
-        `FROM ${messages} WHERE session_id = ? AND id > ? GROUP BY role`,
-    ),
-    ofRun: sql.statement(
-      `SELECT ${MESSAGE_COLUMNS} FROM ${messages} WHERE session_id = ? AND run_id = ? ORDER BY id`,
-    ),
-  };
 }
 
 function changeParams(change: SessionChange): SqlParam[] {

@@ -343,6 +343,33 @@ describe('/chat-run (e2e)', () => {
     );
   });
 
+  it('stores a long reply as it streams, text and reasoning growing, whole at the end', async () => {
+    const client = await connect();
+    const reasoning = 'Weighing the options one by one before answering.';
+    hermes.setNextScenario({ reasoning, deltas: 10, intervalMs: 300, deltaText: 'w{i} ' });
+    await client.request('run', { session_id: 'growing', input: 'think, then answer' });
+    const completed = client.waitFor('run.completed', (e) => e.session_id === 'growing', 20000);
+    let done = false;
+    void completed.then(() => (done = true));
+    // What the periodic writes (about a second apart) stored while the reply streamed.
+    const partials: { content: string; reasoning: string | null }[] = [];
+    while (!done) {
+      const reply = (await messagesOf('growing'))[1] as (typeof partials)[number] | undefined;
+      if (!done && reply && reply.content !== partials.at(-1)?.content) partials.push(reply);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await completed;
+    const final = (await messagesOf('growing'))[1];
+    const text = 'w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 ';
+    expect(final).toMatchObject({ content: text, reasoning });
+    // Several writes of the growing text, each the streamed text up to some point.
+    expect(partials.filter((partial) => partial.content !== '').length).toBeGreaterThanOrEqual(2);
+    for (const partial of partials) {
+      expect(reasoning.startsWith(partial.reasoning ?? '')).toBe(true);
+      expect(text.startsWith(partial.content)).toBe(true);
+    }
+  });
+
   it('finds the whole reply after disconnecting mid-run and resuming after the end', async () => {
     const first = await connect();
     hermes.setNextScenario({ deltas: 10, intervalMs: 20, deltaText: 'd{i}' });

@@ -74,7 +74,7 @@ describe('TranscriptWriter (real store on SQLite in memory)', () => {
     await db?.destroy();
   });
 
-  it('inserts new drafts, updates only the drafts that changed, and plans nothing when unchanged', async () => {
+  it('inserts new drafts, writes only the drafts that changed, and plans nothing when unchanged', async () => {
     const writer = newWriter();
 
     const t1 = fold(initialTranscript(RUN), delta('Let me look'));
@@ -84,10 +84,13 @@ describe('TranscriptWriter (real store on SQLite in memory)', () => {
     expect(assistant).toMatchObject({ role: 'assistant', content: 'Let me look', runId: RUN });
     expect(writer.storedIds).toEqual([assistant.id]);
 
-    // The tool call changes the assistant draft and adds a tool draft.
+    // The tool call changes the assistant draft (not its text) and adds a tool draft.
     const t2 = fold(t1, toolStarted('terminal', 'call_a'));
     const second = await write(writer, t2, false);
-    expect(second?.updates.map((update) => update.id)).toEqual([assistant.id]);
+    expect(second?.updates).toEqual([]);
+    expect(second?.appends).toMatchObject([
+      { id: assistant.id, contentTail: '', finishReason: 'tool_calls' },
+    ]);
     expect(second?.inserts.map((insert) => insert.role)).toEqual(['tool']);
     const [, tool] = await stored();
     expect(tool).toMatchObject({ role: 'tool', toolCallId: 'call_a', content: '' });
@@ -96,7 +99,9 @@ describe('TranscriptWriter (real store on SQLite in memory)', () => {
     const t3 = fold(t2, toolCompleted('terminal', 'call_a', 'file.txt'));
     expect(t3.messages[0]).toBe(t2.messages[0]);
     const third = await write(writer, t3, false);
-    expect(third?.updates.map((update) => update.id)).toEqual([tool.id]);
+    expect(third?.appends.map((append) => [append.id, append.contentTail])).toEqual([
+      [tool.id, 'file.txt'],
+    ]);
     expect(third?.inserts).toEqual([]);
 
     // Nothing changed: nothing is written at all.
@@ -110,6 +115,59 @@ describe('TranscriptWriter (real store on SQLite in memory)', () => {
       [{ id: 'call_a', type: 'function', function: { name: 'terminal', arguments: '{}' } }],
       null,
     ]);
+  });
+
+  it('sends only the text that streamed since the last write, and stores the whole of it', async () => {
+    const writer = newWriter();
+    const reasoning = (text: string): HermesRunEvent => ({
+      type: 'reasoning.delta',
+      payload: { ...base, event: 'reasoning.delta', text },
+    });
+    let transcript = fold(initialTranscript(RUN), delta('a'.repeat(50_000)));
+    await write(writer, transcript, false);
+    const sent: number[] = [];
+    // What was added is known from how the reducer grew the draft: the long text is not read.
+    const reads = jest.spyOn(String.prototype, 'startsWith');
+    for (let i = 0; i < 5; i++) {
+      transcript = fold(transcript, delta(` part ${i}`), reasoning(i === 0 ? 'hm' : ` ${i}`));
+      const plan = await write(writer, transcript, false);
+      expect(plan?.updates).toEqual([]);
+      sent.push(
+        plan!.appends[0].contentTail.length + (plan!.appends[0].reasoningTail ?? '').length,
+      );
+    }
+    // Each write carried what streamed since the one before, never the 50,000 characters again.
+    expect(sent).toEqual([9, 9, 9, 9, 9]);
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    const [assistant] = await stored();
+    expect(assistant.content).toBe(transcript.messages[0].content);
+    expect(assistant.reasoning).toBe('hm 1 2 3 4');
+
+    // The final write rewrites it whole.
+    const final = await write(writer, fold(transcript, completed()), true);
+    expect(final?.appends).toEqual([]);
+    expect(final?.updates.map((update) => update.content)).toEqual([assistant.content]);
+  });
+
+  it('rewrites a draft whole when its text did not only grow, and keeps a NULL reasoning NULL', async () => {
+    const writer = newWriter();
+    const t1 = fold(initialTranscript(RUN), delta('first draft'));
+    await write(writer, t1, false);
+    const grown = fold(t1, delta(' and more'));
+    const appended = await write(writer, grown, false);
+    expect(appended?.appends).toMatchObject([{ contentTail: ' and more', reasoningTail: null }]);
+    expect((await stored())[0].reasoning).toBeNull();
+
+    // Not an extension of what is stored (as after the terminal normalisation of a block array).
+    const replaced: RunTranscript = {
+      ...grown,
+      messages: [{ ...grown.messages[0], content: 'another text' }],
+    };
+    const rewrite = await write(writer, replaced, false);
+    expect(rewrite?.appends).toEqual([]);
+    expect(rewrite?.updates).toMatchObject([{ content: 'another text' }]);
+    expect((await stored())[0].content).toBe('another text');
   });
 
   it('rewrites every draft on the final write, with fresh token counts', async () => {

@@ -8,6 +8,7 @@ import {
   replaceAt,
   RunTranscript,
 } from './run-transcript';
+import { grew } from './text-growth';
 
 /**
  * Pairs tool calls with their results in a run's transcript (the `tool.started` and
@@ -42,12 +43,18 @@ export function startTool(state: RunTranscript, payload: ToolStartedPayload): Ru
   const messages = state.messages.slice();
   const ownerIndex = toolOwnerIndex(messages);
   const owner = ownerIndex >= 0 ? messages[ownerIndex] : EMPTY_ASSISTANT;
-  const updated: DraftMessage = {
-    ...owner,
-    toolCalls: mergeCalls(owner.toolCalls, [call]),
-    finishReason: 'tool_calls',
-    open: false,
-  };
+  // Its text is as it was: a write of it sends none of the text again.
+  const updated = grew(
+    owner,
+    {
+      ...owner,
+      toolCalls: mergeCalls(owner.toolCalls, [call]),
+      finishReason: 'tool_calls',
+      open: false,
+    },
+    '',
+    '',
+  );
   if (ownerIndex >= 0) messages[ownerIndex] = updated;
   else messages.push(updated);
   messages.push({

@@ -14,6 +14,7 @@ import {
   RunTranscriptStatus,
   updateCurrentAssistant,
 } from './run-transcript';
+import { grew } from './text-growth';
 import { completeTool, startTool } from './tool-pairing';
 
 export type { DraftMessage, RunTranscript, RunTranscriptStatus } from './run-transcript';
@@ -168,28 +169,39 @@ function appendDelta(state: RunTranscript, delta: string): RunTranscript {
     blocks === null ? { content: delta, reasoning: null, toolCalls: [] } : normaliseBlocks(blocks);
   if (piece.content === '' && piece.reasoning === null && piece.toolCalls.length === 0)
     return state;
-  return updateCurrentAssistant(state, (message) => ({
-    ...message,
-    content: message.content + piece.content,
-    reasoning:
-      piece.reasoning === null ? message.reasoning : (message.reasoning ?? '') + piece.reasoning,
-    toolCalls: mergeCalls(message.toolCalls, piece.toolCalls),
-  }));
+  return updateCurrentAssistant(state, (message) =>
+    grew(
+      message,
+      {
+        ...message,
+        content: message.content + piece.content,
+        reasoning:
+          piece.reasoning === null
+            ? message.reasoning
+            : (message.reasoning ?? '') + piece.reasoning,
+        toolCalls: mergeCalls(message.toolCalls, piece.toolCalls),
+      },
+      piece.content,
+      piece.reasoning ?? '',
+    ),
+  );
 }
 
 function appendReasoning(state: RunTranscript, text: string): RunTranscript {
   if (text === '') return state;
-  return updateCurrentAssistant(state, (message) => ({
-    ...message,
-    reasoning: (message.reasoning ?? '') + text,
-  }));
+  return updateCurrentAssistant(state, (message) =>
+    grew(message, { ...message, reasoning: (message.reasoning ?? '') + text }, '', text),
+  );
 }
 
 function setReasoning(state: RunTranscript, text: string): RunTranscript {
   if (text === '') return state;
   const current = currentAssistantIndex(state.messages);
   if (current >= 0 && state.messages[current].reasoning) return state;
-  return updateCurrentAssistant(state, (message) => ({ ...message, reasoning: text }));
+  // Only a message without reasoning (or with '') gets it: the text is added to nothing.
+  return updateCurrentAssistant(state, (message) =>
+    grew(message, { ...message, reasoning: text }, '', text),
+  );
 }
 
 function completeRun(state: RunTranscript, payload: RunCompletedPayload): RunTranscript {

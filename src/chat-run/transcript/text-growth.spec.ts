@@ -1,0 +1,45 @@
+import { EMPTY_ASSISTANT, type DraftMessage } from './run-transcript';
+import { grew, textAddedSince } from './text-growth';
+
+const append = (draft: DraftMessage, content: string, reasoning = ''): DraftMessage =>
+  grew(
+    draft,
+    {
+      ...draft,
+      content: draft.content + content,
+      reasoning: reasoning ? (draft.reasoning ?? '') + reasoning : draft.reasoning,
+    },
+    content,
+    reasoning,
+  );
+
+describe('text growth of drafts', () => {
+  it('gives what was added between two versions, in order', () => {
+    const v1 = append(EMPTY_ASSISTANT, 'Hello');
+    const v2 = append(v1, ', wor', 'think');
+    const v3 = append(v2, 'ld', 'ing');
+    expect(textAddedSince(v3, v1)).toEqual({ content: ', world', reasoning: 'thinking' });
+    expect(textAddedSince(v3, v3)).toEqual({ content: '', reasoning: '' });
+  });
+
+  it('knows nothing of a version that did not grow from the stored one by additions', () => {
+    const v1 = append(EMPTY_ASSISTANT, 'a');
+    const replaced: DraftMessage = { ...v1, content: 'other' };
+    const v2 = append(replaced, 'b');
+    expect(textAddedSince(v2, v1)).toBeUndefined();
+    // A version from another lineage altogether.
+    expect(textAddedSince(append(EMPTY_ASSISTANT, 'x'), v1)).toBeUndefined();
+  });
+
+  it('forgets the steps before a stored version, and still answers from it', () => {
+    const v1 = append(EMPTY_ASSISTANT, 'one');
+    const v2 = append(v1, ' two');
+    const v3 = append(v2, ' three');
+    expect(textAddedSince(v2, v1)?.content).toBe(' two');
+    // v2 stored now: asking from v2 cuts what lies behind it.
+    expect(textAddedSince(v3, v2)?.content).toBe(' three');
+    expect(textAddedSince(v3, v1)).toBeUndefined();
+    // The same question again (a write that rolled back is planned again) gets the same answer.
+    expect(textAddedSince(v3, v2)?.content).toBe(' three');
+  });
+});
