@@ -337,13 +337,20 @@ async function slowReaders(
       sockets.push(socket);
     }
     const driver = await connect(url, token);
+    // When the first reply ended: the end of a run (its 12 MB `run.completed`, the final write)
+    // costs memory of its own, told apart from what streaming costs.
+    let firstEndS: number | undefined;
+    let stalledAt = Date.now();
+    const noteEnd = () => (firstEndS ??= round2((Date.now() - stalledAt) / 1000));
+    if (mode === 'sessions') driver.on('run.completed', noteEnd);
+    else for (const socket of sockets) socket.on('run.completed', noteEnd);
     const rssBefore = rssBytes(pair.gateway.pid);
     for (const [index, id] of sessions.entries()) {
       if (mode === 'sessions') await request(driver, 'run', { session_id: id, input });
       else await request(sockets[index], 'run', { input });
     }
     if (stall) proxy.stall();
-    const stalledAt = Date.now();
+    stalledAt = Date.now();
     const samples: { atS: number; rssMb: number }[] = [];
     let rssMax = rssBefore;
     const dropped: number[] = [];
@@ -372,6 +379,16 @@ async function slowReaders(
       rssMaxMb: round2(rssMax / 2 ** 20),
       rssEndMb: round2(rssEnd / 2 ** 20),
       rssGrowthMaxMb: round2((rssMax - rssBefore) / 2 ** 20),
+      firstReplyEndedAtS: firstEndS ?? null,
+      rssGrowthWhileStreamingMb: round2(
+        Math.max(
+          ...samples
+            // The last 2 s before the first reply ended: its end is read in then (a 12 MB event).
+            .filter((sample) => sample.atS < Math.min(firstEndS ?? Infinity, durationS) - 2)
+            .map((sample) => sample.rssMb),
+        ) -
+          rssBefore / 2 ** 20,
+      ),
       readersDisconnected: dropped.length,
       disconnectedAtS: dropped,
       rssEvery5s: samples.filter((_, i) => i % 10 === 0).map((sample) => sample.rssMb),

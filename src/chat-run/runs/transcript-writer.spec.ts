@@ -123,7 +123,7 @@ describe('TranscriptWriter (real store on SQLite in memory)', () => {
       type: 'reasoning.delta',
       payload: { ...base, event: 'reasoning.delta', text },
     });
-    let transcript = fold(initialTranscript(RUN), delta('a'.repeat(50_000)));
+    let transcript = fold(initialTranscript(RUN), delta('a'.repeat(100_000)));
     await write(writer, transcript, false);
     const sent: number[] = [];
     // What was added is known from how the reducer grew the draft: the long text is not read.
@@ -136,7 +136,7 @@ describe('TranscriptWriter (real store on SQLite in memory)', () => {
         plan!.appends[0].contentTail.length + (plan!.appends[0].reasoningTail ?? '').length,
       );
     }
-    // Each write carried what streamed since the one before, never the 50,000 characters again.
+    // Each write carried what streamed since the one before, never the 100,000 characters again.
     expect(sent).toEqual([9, 9, 9, 9, 9]);
     expect(reads).not.toHaveBeenCalled();
     reads.mockRestore();
