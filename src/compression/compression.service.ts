@@ -98,7 +98,9 @@ export class CompressionService {
     const last = rows.at(-1);
     const input = last?.id === request.userMessageId ? [last] : [];
     const earlier = input.length > 0 ? rows.slice(0, -1) : rows;
-    const before = estimateOf(snapshot?.summaryTokens ?? 0, rows);
+    // Added up as the window read them: a long session's counts are not summed again each run.
+    const { inputTokens, outputTokens } = window.tokens;
+    const before = { inputTokens: inputTokens + (snapshot?.summaryTokens ?? 0), outputTokens };
     let prepared: PreparedHistory;
     if (totalOf(before) <= budget.trigger) {
       prepared = { history: assemble(window.encoder, snapshot, earlier), estimate: before };

@@ -38,6 +38,35 @@ describe('HistoryWindow', () => {
     ]);
   });
 
+  it('adds up the stored token counts of what it read, user turns apart, starting over with it', async () => {
+    const { rows, load } = store(20);
+    rows.forEach((row, i) => (row.tokenCount = i + 1));
+    const sum = (from: number, to: number, role: 'user' | 'other') =>
+      rows
+        .filter(
+          (row) => row.id > from && row.id <= to && (row.role === 'user') === (role === 'user'),
+        )
+        .reduce((total, row) => total + row.tokenCount, 0);
+    const window = new HistoryWindow();
+    expect(window.tokens).toEqual({ inputTokens: 0, outputTokens: 0 });
+    await window.read(load, 0, 1, 10);
+    await window.read(load, 0, 1, 15);
+    expect(window.tokens).toEqual({
+      inputTokens: sum(0, 15, 'user'),
+      outputTokens: sum(0, 15, 'other'),
+    });
+    // A moved boundary: only what lies after it counts.
+    await window.read(load, 6, 1, 15);
+    expect(window.tokens).toEqual({
+      inputTokens: sum(6, 15, 'user'),
+      outputTokens: sum(6, 15, 'other'),
+    });
+    window.startFresh(2, [rows[0]]);
+    expect(window.tokens).toEqual({ inputTokens: 1, outputTokens: 0 });
+    window.reset();
+    expect(window.tokens).toEqual({ inputTokens: 0, outputTokens: 0 });
+  });
+
   it('starts over from the store when the snapshot boundary moves', async () => {
     const { reads, load } = store(20);
     const window = new HistoryWindow();

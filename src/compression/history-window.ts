@@ -1,5 +1,5 @@
 import { HistoryEncoder } from '../content/encoded-history';
-import type { HistoryMessage } from '../sessions/session.types';
+import type { ContextEstimate, HistoryMessage } from '../sessions/session.types';
 
 /** Reads the messages with `afterId < id <= throughId`, in order. */
 export type HistoryLoader = (afterId: number, throughId: number) => Promise<HistoryMessage[]>;
@@ -15,7 +15,8 @@ export type HistoryLoader = (afterId: number, throughId: number) => Promise<Hist
  * store. Messages are final once a later run reads past them: a run's messages are written
  * before the next run of the session starts.
  *
- * Its `encoder` keeps the history of these messages encoded as JSON, extended run by run.
+ * Its `encoder` keeps the history of these messages encoded as JSON, extended run by run, and
+ * `tokens` their stored token counts added up, as they are read.
  */
 export class HistoryWindow {
   readonly encoder = new HistoryEncoder();
@@ -23,6 +24,13 @@ export class HistoryWindow {
   private incarnation: number | undefined;
   private throughId = 0;
   private rows: HistoryMessage[] = [];
+  private userTokens = 0;
+  private otherTokens = 0;
+
+  /** The stored token counts of the messages read: user turns, then the others. */
+  get tokens(): ContextEstimate {
+    return { inputTokens: this.userTokens, outputTokens: this.otherTokens };
+  }
 
   /**
    * The messages after `boundary` up to and including `throughId`. The array is shared with
@@ -46,7 +54,7 @@ export class HistoryWindow {
     }
     if (throughId > this.throughId) {
       // One run per session at a time: nothing else reads this window meanwhile.
-      for (const row of await load(this.throughId, throughId)) this.rows.push(row);
+      for (const row of await load(this.throughId, throughId)) this.add(row);
       this.throughId = throughId;
     }
     return this.rows;
@@ -57,10 +65,10 @@ export class HistoryWindow {
    * run's user message): the next read needs nothing from the store.
    */
   startFresh(incarnation: number, rows: HistoryMessage[]): void {
-    this.encoder.reset();
+    this.reset();
     this.boundary = 0;
     this.incarnation = incarnation;
-    this.rows = rows;
+    for (const row of rows) this.add(row);
     this.throughId = rows.at(-1)?.id ?? 0;
   }
 
@@ -71,5 +79,13 @@ export class HistoryWindow {
     this.incarnation = undefined;
     this.throughId = 0;
     this.rows = [];
+    this.userTokens = 0;
+    this.otherTokens = 0;
+  }
+
+  private add(row: HistoryMessage): void {
+    this.rows.push(row);
+    if (row.role === 'user') this.userTokens += row.tokenCount;
+    else this.otherTokens += row.tokenCount;
   }
 }

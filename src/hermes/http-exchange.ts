@@ -65,7 +65,10 @@ export function exchange(call: HttpExchange): Promise<HttpAnswer> {
         });
       });
     });
-    // One write: a copy of the pieces costs far less than a system call per piece.
-    request.end(body && (body.length === 1 ? body[0] : Buffer.concat(body, length)));
+    // Written before the request has its socket (which it gets on a later tick, even a kept-alive
+    // one), the pieces wait in the request and leave with the headers in one writev: no copy
+    // of a history of megabytes, and no system call per piece.
+    for (const piece of body ?? []) request.write(piece);
+    request.end();
   });
 }
