@@ -89,7 +89,8 @@ export class CompressionService {
     const budget = budgetFor(contextLength, this.config.compression);
     const snapshot = request.fresh ? null : await this.snapshots.find(request.sessionId);
     const rows = await window.read(
-      (afterId, throughId) => this.sessions.historyBetween(request.sessionId, afterId, throughId),
+      (afterId, throughId, limit) =>
+        this.sessions.historyBetween(request.sessionId, afterId, throughId, limit),
       snapshot?.lastMessageId ?? 0,
       request.sessionCreatedAt,
       request.userMessageId,

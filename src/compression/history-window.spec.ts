@@ -1,5 +1,6 @@
 import type { HistoryMessage } from '../sessions/session.types';
-import { HistoryWindow, type HistoryLoader } from './history-window';
+import { toConversationHistory } from '../content/conversation-history';
+import { HISTORY_PAGE, HistoryWindow, type HistoryLoader } from './history-window';
 
 /** A stored transcript of messages 1…n and a loader over it that records every read. */
 function store(n: number) {
@@ -13,9 +14,11 @@ function store(n: number) {
     tokenCount: 1,
   }));
   const reads: [number, number][] = [];
-  const load: HistoryLoader = (afterId, throughId) => {
+  const load: HistoryLoader = (afterId, throughId, limit) => {
     reads.push([afterId, throughId]);
-    return Promise.resolve(rows.filter((row) => row.id > afterId && row.id <= throughId));
+    return Promise.resolve(
+      rows.filter((row) => row.id > afterId && row.id <= throughId).slice(0, limit),
+    );
   };
   return { rows, reads, load };
 }
@@ -65,6 +68,31 @@ describe('HistoryWindow', () => {
     expect(window.tokens).toEqual({ inputTokens: 1, outputTokens: 0 });
     window.reset();
     expect(window.tokens).toEqual({ inputTokens: 0, outputTokens: 0 });
+  });
+
+  it('reads a long history page by page, encoding each page as it comes', async () => {
+    const n = 2 * HISTORY_PAGE + 7;
+    const { rows, reads, load } = store(n + 5);
+    const window = new HistoryWindow();
+    const encode = jest.spyOn(window.encoder, 'encode');
+    expect(ids(await window.read(load, 0, 1, n))).toEqual(ids(rows.slice(0, n)));
+    expect(reads).toEqual([
+      [0, n],
+      [HISTORY_PAGE, n],
+      [2 * HISTORY_PAGE, n],
+    ]);
+    // Between reads, everything read so far but its last message (maybe the run's input).
+    expect(encode.mock.calls.map(([messages]) => messages.length)).toEqual([
+      HISTORY_PAGE - 1,
+      2 * HISTORY_PAGE - 1,
+    ]);
+    // What the run then asks for is the same history, only its remainder encoded now.
+    const earlier = rows.slice(0, n - 1);
+    expect(window.encoder.encode(earlier).turns()).toEqual(toConversationHistory(earlier));
+    // A history of exactly whole pages ends without reading an empty one.
+    const exact = store(HISTORY_PAGE);
+    await new HistoryWindow().read(exact.load, 0, 1, HISTORY_PAGE);
+    expect(exact.reads).toEqual([[0, HISTORY_PAGE]]);
   });
 
   it('starts over from the store when the snapshot boundary moves', async () => {

@@ -1,8 +1,19 @@
 import { HistoryEncoder } from '../content/encoded-history';
 import type { ContextEstimate, HistoryMessage } from '../sessions/session.types';
 
-/** Reads the messages with `afterId < id <= throughId`, in order. */
-export type HistoryLoader = (afterId: number, throughId: number) => Promise<HistoryMessage[]>;
+/** Reads the first `limit` messages with `afterId < id <= throughId`, in order. */
+export type HistoryLoader = (
+  afterId: number,
+  throughId: number,
+  limit: number,
+) => Promise<HistoryMessage[]>;
+
+/**
+ * Messages read (and encoded) at a time when the window starts over: a long session's first run
+ * after a start reads thousands, and reading and encoding them at once held the event loop for
+ * ~100 ms (every other session's deltas waited); page by page, each read gives way to the rest.
+ */
+export const HISTORY_PAGE = 500;
 
 /**
  * The messages after a session's snapshot, as the last run read them, kept with the session
@@ -52,10 +63,18 @@ export class HistoryWindow {
       this.incarnation = incarnation;
       this.throughId = boundary;
     }
-    if (throughId > this.throughId) {
-      // One run per session at a time: nothing else reads this window meanwhile.
-      for (const row of await load(this.throughId, throughId)) this.add(row);
-      this.throughId = throughId;
+    // One run per session at a time: nothing else reads this window meanwhile.
+    while (throughId > this.throughId) {
+      const page = await load(this.throughId, throughId, HISTORY_PAGE);
+      for (const row of page) this.add(row);
+      if (page.length < HISTORY_PAGE) {
+        this.throughId = throughId;
+        break;
+      }
+      this.throughId = page[page.length - 1].id;
+      // Encoded now, between reads, rather than all at once when the run assembles its
+      // history; the last message read stays out (it may be the run's own input).
+      this.encoder.encode(this.rows.slice(0, -1));
     }
     return this.rows;
   }

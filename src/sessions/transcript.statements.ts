@@ -53,7 +53,7 @@ export function transcriptStatements(sql: SqlClient) {
     touchSame: sql.statement(`${touchSessionSql(sessions)} WHERE id = ? AND created_at = ?`),
     history: sql.statement(
       `SELECT id, role, content, tool_calls, tool_call_id, tool_name, token_count ` +
-        `FROM ${messages} WHERE session_id = ? AND id > ? AND id <= ? ORDER BY id`,
+        `FROM ${messages} WHERE session_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
     ),
     tokensAfter: sql.statement(
       `SELECT role, COALESCE(SUM(token_count), 0) AS tokens, COUNT(*) AS messages ` +

@@ -199,11 +199,15 @@ describe('TranscriptStore (SQLite in memory, migrated)', () => {
       ]);
       await append('s2', [user('other', { runId: 'r2' })]);
 
-      const history = await store.historyBetween('s1', ids[0], ids[2]);
+      const history = await store.historyBetween('s1', ids[0], ids[2], 10);
       expect(history.map((m) => [m.id, m.role, m.content])).toEqual([
         [ids[1], 'assistant', 'two'],
         [ids[2], 'user', 'three'],
       ]);
+      // At most `limit`, the oldest first.
+      expect((await store.historyBetween('s1', 0, ids[3], 2)).map((m) => m.id)).toEqual(
+        ids.slice(0, 2),
+      );
       expect(history[0].tokenCount).toBeGreaterThan(0);
 
       const after = await store.tokensAfter('s1', ids[1]);

@@ -228,8 +228,14 @@ export class TranscriptStore {
     sessionId: string,
     afterId: number,
     throughId: number,
+    limit: number,
   ): Promise<HistoryMessage[]> {
-    const rows = await this.sql.all(this.statements.history, [sessionId, afterId, throughId]);
+    const rows = await this.sql.all(this.statements.history, [
+      sessionId,
+      afterId,
+      throughId,
+      limit,
+    ]);
     return rows.map((row) => ({
       id: Number(row.id),
       role: row.role as MessageRole,
