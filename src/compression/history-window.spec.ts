@@ -95,6 +95,25 @@ describe('HistoryWindow', () => {
     expect(exact.reads).toEqual([[0, HISTORY_PAGE]]);
   });
 
+  it('starts over when it is reset while it waits for a page', async () => {
+    const n = 2 * HISTORY_PAGE + 3;
+    const { rows, reads, load } = store(n);
+    const window = new HistoryWindow();
+    const resetting: typeof load = async (afterId, throughId, limit) => {
+      const page = await load(afterId, throughId, limit);
+      // The session reloaded by a resume while the second page was being read.
+      if (reads.length === 2) window.reset();
+      return page;
+    };
+    expect(ids(await window.read(resetting, 0, 1, n))).toEqual(ids(rows));
+    expect(window.tokens.inputTokens + window.tokens.outputTokens).toBe(n);
+    expect(reads.slice(2)).toEqual([
+      [0, n],
+      [HISTORY_PAGE, n],
+      [2 * HISTORY_PAGE, n],
+    ]);
+  });
+
   it('starts over from the store when the snapshot boundary moves', async () => {
     const { reads, load } = store(20);
     const window = new HistoryWindow();

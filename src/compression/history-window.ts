@@ -37,6 +37,8 @@ export class HistoryWindow {
   private rows: HistoryMessage[] = [];
   private userTokens = 0;
   private otherTokens = 0;
+  /** Counts resets: a read that finds one happened while it waited for a page starts over. */
+  private generation = 0;
 
   /** The stored token counts of the messages read: user turns, then the others. */
   get tokens(): ContextEstimate {
@@ -63,9 +65,12 @@ export class HistoryWindow {
       this.incarnation = incarnation;
       this.throughId = boundary;
     }
-    // One run per session at a time: nothing else reads this window meanwhile.
+    const generation = this.generation;
+    // One run per session at a time: nothing else reads this window meanwhile. It may be reset
+    // meanwhile (the session was deleted and created again): then what was read is void.
     while (throughId > this.throughId) {
       const page = await load(this.throughId, throughId, HISTORY_PAGE);
+      if (this.generation !== generation) return this.read(load, boundary, incarnation, throughId);
       for (const row of page) this.add(row);
       if (page.length < HISTORY_PAGE) {
         this.throughId = throughId;
@@ -93,6 +98,7 @@ export class HistoryWindow {
 
   /** Forgets everything, e.g. when a run's messages could not be written as they ended. */
   reset(): void {
+    this.generation++;
     this.encoder.reset();
     this.boundary = -1;
     this.incarnation = undefined;

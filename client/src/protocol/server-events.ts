@@ -107,7 +107,8 @@ export interface ResumedPayload {
   messageTotal: number;
   /**
    * How many of `messages` are stored messages of the page (not the active run's drafts added
-   * to it): the offset, from the newest, of the next older page.
+   * to it): the offset, from the newest, of the next older page. Messages stored since shift
+   * it, so that page may repeat a few (drop them by `id`); it never skips one.
    */
   messageLoadedCount: number;
   hasMoreBefore: boolean;
